@@ -1,0 +1,5 @@
+import sys
+
+from gil_advisor.cli import main
+
+sys.exit(main())
