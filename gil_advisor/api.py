@@ -1,0 +1,16 @@
+"""The public entry points for other tools (the tracer, editors, scripts)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from gil_advisor.config import Config
+from gil_advisor.finding import Report
+from gil_advisor.static.engine import check as _check
+
+
+def check(paths: list[str], config: Optional[Config] = None) -> Report:
+    """Analyse the Python files under `paths` (never importing them) and return the report."""
+    return _check(list(paths), config)
+
+
+__all__ = ["check", "Config", "Report"]

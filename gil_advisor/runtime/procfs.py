@@ -1,0 +1,230 @@
+"""Readers for what Linux's /proc says about this process's threads, and host facts.
+
+Everything degrades to ``None`` off Linux or when a file is unreadable: the tracer then
+reports fewer figures instead of failing.
+"""
+from __future__ import annotations
+
+import math
+import os
+import platform
+import sys
+import sysconfig
+from typing import Optional
+
+# Number of the futex system call, per architecture: a thread blocked in futex() waits for the GIL
+# or for a lock; any other blocking system call is I/O or a sleep.
+_FUTEX_SYSCALL = {
+    "x86_64": 202,
+    "amd64": 202,
+    "i386": 240,
+    "i686": 240,
+    "aarch64": 98,
+    "arm64": 98,
+    "riscv64": 98,
+    "armv7l": 240,
+    "ppc64le": 221,
+    "ppc64": 221,
+    "s390x": 238,
+}
+FUTEX_SYSCALL: Optional[int] = _FUTEX_SYSCALL.get(platform.machine().lower())
+
+HAVE_PROC = os.path.isdir("/proc/self/task")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+class ThreadFiles:
+    """Open file descriptors on one thread's schedstat and syscall files, re-read with pread.
+
+    Keeping the descriptors open makes a sample one system call per file instead of three.
+    """
+
+    __slots__ = ("tid", "_sched_fd", "_sys_fd")
+
+    def __init__(self, tid: int):
+        self.tid = tid
+        self._sched_fd = _open(f"/proc/self/task/{tid}/schedstat")
+        self._sys_fd = _open(f"/proc/self/task/{tid}/syscall")
+
+    @property
+    def ok(self) -> bool:
+        return self._sched_fd is not None
+
+    def schedstat(self) -> Optional[tuple[int, int]]:
+        """(ns on CPU, ns waiting on a run queue) since the thread started, or None if it has gone."""
+        if self._sched_fd is None:
+            return None
+        try:
+            fields = os.pread(self._sched_fd, 128, 0).split()
+            return int(fields[0]), int(fields[1])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def syscall(self) -> Optional[int]:
+        """-1 when the thread is on a CPU or runnable, else the number of the system call it is
+        blocked in; None when unknown."""
+        if self._sys_fd is None:
+            return None
+        try:
+            data = os.pread(self._sys_fd, 64, 0)
+        except OSError:
+            return None
+        if data.startswith(b"running"):
+            return -1
+        try:
+            return int(data.split(None, 1)[0])
+        except (ValueError, IndexError):
+            return None
+
+    def close(self) -> None:
+        for fd in (self._sched_fd, self._sys_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._sched_fd = self._sys_fd = None
+
+
+def _open(path: str) -> Optional[int]:
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+
+
+def list_tids() -> list[int]:
+    try:
+        return [int(t) for t in os.listdir("/proc/self/task")]
+    except (OSError, ValueError):
+        return []
+
+
+def thread_state(tid: int) -> Optional[str]:
+    """The one-letter scheduler state from /proc/self/task/<tid>/stat (R, S, D...)."""
+    try:
+        with open(f"/proc/self/task/{tid}/stat", "rb") as f:
+            data = f.read()
+        return data[data.rindex(b")") + 2 : data.rindex(b")") + 3].decode()
+    except (OSError, ValueError):
+        return None
+
+
+def host_busy_jiffies() -> Optional[tuple[int, int]]:
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            first = f.readline().split()
+        vals = [int(v) for v in first[1:]]
+        idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+        total = sum(vals[:8])
+        return total - idle, total
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def affinity_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def cgroup_cpu_quota() -> Optional[float]:
+    """The CPU quota of this process's cgroup in CPUs (cgroup v2 cpu.max, else v1 cfs), or None."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    best: Optional[float] = None
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hid, controllers, path = parts
+        if hid == "0" and controllers == "":
+            # cgroup v2: the limit may sit on any ancestor; the tightest one applies.
+            p = path
+            while True:
+                q = _read_cpu_max(os.path.join("/sys/fs/cgroup", p.lstrip("/"), "cpu.max"))
+                if q is not None:
+                    best = q if best is None else min(best, q)
+                if p in ("/", ""):
+                    break
+                p = os.path.dirname(p)
+        elif "cpu" in controllers.split(","):
+            for base in ("/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu"):
+                q = _read_cfs(os.path.join(base, path.lstrip("/"))) or _read_cfs(base)
+                if q is not None:
+                    best = q if best is None else min(best, q)
+                    break
+    return best
+
+
+def _read_cpu_max(path: str) -> Optional[float]:
+    try:
+        with open(path) as f:
+            quota, period = f.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max":
+        return None
+    try:
+        return int(quota) / int(period)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _read_cfs(directory: str) -> Optional[float]:
+    try:
+        with open(os.path.join(directory, "cpu.cfs_quota_us")) as f:
+            quota = int(f.read())
+        with open(os.path.join(directory, "cpu.cfs_period_us")) as f:
+            period = int(f.read())
+    except (OSError, ValueError):
+        return None
+    if quota <= 0 or period <= 0:
+        return None
+    return quota / period
+
+
+def usable_cores() -> tuple[int, dict]:
+    """How many CPUs this process can use at once: affinity mask, capped by a cgroup quota."""
+    aff = affinity_cores()
+    quota = cgroup_cpu_quota()
+    cores = aff
+    if quota is not None:
+        cores = max(1, min(aff, math.ceil(quota)))
+    return cores, {"cpu_count": os.cpu_count(), "affinity": aff, "cgroup_quota": quota}
+
+
+def gil_enabled() -> Optional[bool]:
+    fn = getattr(sys, "_is_gil_enabled", None)
+    if fn is None:
+        return True if sys.implementation.name == "cpython" else None
+    try:
+        return bool(fn())
+    except Exception:  # pragma: no cover - defensive
+        return None
+
+
+def host_facts() -> dict:
+    cores, detail = usable_cores()
+    try:
+        load = os.getloadavg()
+    except (AttributeError, OSError):
+        load = None
+    return {
+        "platform": sys.platform,
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "gil_enabled": gil_enabled(),
+        "switch_interval_s": sys.getswitchinterval(),
+        "usable_cores": cores,
+        **detail,
+        "loadavg_at_start": list(load) if load else None,
+        "proc_available": HAVE_PROC,
+    }

@@ -1,0 +1,1 @@
+"""The static side: read source with libcst, never import or run it."""

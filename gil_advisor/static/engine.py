@@ -1,0 +1,151 @@
+"""One analysis run: summarise the files that can matter, link, run the rules, filter."""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterator, Optional
+
+from gil_advisor.config import Config
+from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
+from gil_advisor.knowledge import Knowledge
+from gil_advisor.static.classify import WorkClassifier
+from gil_advisor.static.project import Project, discover, summarise_file
+from gil_advisor.static.resolve import FunctionHandle, Resolver
+from gil_advisor.static.rules import ALL_RULES
+from gil_advisor.static.rules.base import Worker
+from gil_advisor.static.spawns import THREAD_KINDS, Spawn, collect, decide_concurrency
+
+PARALLEL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
+
+
+def usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _summarise_batch(args):
+    paths, max_bytes = args
+    return [summarise_file(p, max_bytes, require_hint=True) for p in paths]
+
+
+def summarise_all(files: list[str], config: Config, progress: Optional[Callable[[int], None]] = None):
+    """Results in file order, using processes when it pays (our own advice)."""
+    jobs = config.jobs or usable_cpus()
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        for f in files:
+            yield summarise_file(f, config.max_file_size, require_hint=True)
+            if progress:
+                progress(1)
+        return
+    size = max(1, min(32, len(files) // (jobs * 8)))
+    batches = [(files[i:i + size], config.max_file_size) for i in range(0, len(files), size)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for batch in pool.map(_summarise_batch, batches):
+            yield from batch
+            if progress:
+                progress(len(batch))
+
+
+def check(paths: list[str], config: Optional[Config] = None, progress=None) -> Report:
+    config = config or Config()
+    files = discover(paths, config.exclude)
+    project = Project(files, config.max_file_size)
+    for path, result in zip(files, summarise_all(files, config, progress)):
+        project.add(project_module(project, path), result)
+    knowledge = Knowledge.with_user_names(config.releases_gil, config.blocking, config.holds_gil)
+    findings = link(project, knowledge, config)
+    report = Report(files_checked=len(files))
+    report.errors = sorted(project.errors.values(), key=lambda e: e.path)
+    report.findings = sorted(_filter(findings, project, config), key=Finding.sort_key)
+    return report
+
+
+def project_module(project: Project, path: str) -> str:
+    for module, src in project.files.items():
+        if src.path == path:
+            return module
+    return path  # a duplicate module name: keep it apart
+
+
+def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding]:
+    resolver = Resolver(project)
+    classifier = WorkClassifier(resolver, knowledge, config.max_depth)
+    seeds = list(project.loaded())
+    entry_points = {q for s in seeds for f in s.functions.values() for q in f.entry_calls}
+    spawns = list(collect(resolver, seeds, entry_points))
+
+    by_site: dict[tuple, list[Spawn]] = {}
+    for sp in spawns:
+        key = (sp.summary.path, sp.where.qualname) if sp.rec.kind != "Thread subclass" else ("subclass", sp.rec.target["cls"])
+        by_site.setdefault(key, []).append(sp)
+
+    findings: list[Finding] = []
+    for sp in spawns:
+        key = (sp.summary.path, sp.where.qualname) if sp.rec.kind != "Thread subclass" else ("subclass", sp.rec.target["cls"])
+        siblings = by_site[key]
+        gil_bound = sum(
+            1
+            for s in by_site.get((sp.summary.path, sp.where.qualname), ())
+            if s.rec.kind in THREAD_KINDS and any(t.handle and classifier.classify(t.handle).gil_bound for t in s.targets)
+        )
+        full = f"{sp.summary.module}.{sp.where.qualname}" if sp.summary.module else sp.where.qualname
+        decide_concurrency(sp, siblings, gil_bound, entry_points, full)
+        for target in sp.targets:
+            if target.handle is not None:
+                work = classifier.classify(target.handle)
+            elif target.external:
+                spawn_ev = Evidence("spawn", sp.rec.kind, Location(sp.summary.path, sp.rec.line, sp.rec.col + 1))
+                work = classifier.classify_external(target.external, spawn_ev)
+                if work is None:
+                    continue
+            else:
+                continue
+            worker = Worker(sp, target, work, classifier)
+            reachable = _reachable_fn(resolver, config.max_depth)
+            for rule in ALL_RULES:
+                findings.extend(rule.check(worker, reachable))
+    return findings
+
+
+def _reachable_fn(resolver: Resolver, max_depth: int):
+    def reachable(start: FunctionHandle) -> Iterator[tuple[FunctionHandle, list[Evidence]]]:
+        seen = {start.full}
+        todo = [(start, [], 0)]
+        while todo:
+            handle, chain, depth = todo.pop(0)
+            yield handle, chain
+            if depth >= max_depth:
+                continue
+            for call in handle.rec.calls:
+                if call.ref.get("t") not in ("name", "method"):
+                    continue
+                for tg in resolver.target(call.ref):
+                    if tg.handle is not None and tg.handle.full not in seen:
+                        seen.add(tg.handle.full)
+                        step = Evidence("call", f"{handle.full} calls {tg.handle.full}", Location(handle.summary.path, call.line, call.col + 1))
+                        todo.append((tg.handle, chain + [step], depth + 1))
+
+    return reachable
+
+
+def _filter(findings: list[Finding], project: Project, config: Config) -> list[Finding]:
+    noqa_by_path = {s.path: s.noqa for s in project.loaded()}
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.location, f.worker)
+        if key in seen:
+            continue
+        seen.add(key)
+        if not config.enabled(f.code) or not config.confident_enough(f.confidence):
+            continue
+        codes = noqa_by_path.get(f.location.path, {}).get(str(f.location.line))
+        if codes is not None and (not codes or f.code in codes):
+            continue
+        out.append(f)
+    return out
+
+
+__all__ = ["check", "FileError"]

@@ -1,0 +1,208 @@
+"""The files of one run: discovery, module names, and reading each file at most once.
+
+A file is read and parsed only when it can matter: files that mention threads are
+summarised up front, every other module only when a worker's resolution leads into it.
+"""
+from __future__ import annotations
+
+import ast
+import fnmatch
+import io
+import os
+import re
+import sys
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Union
+
+import libcst as cst
+
+from gil_advisor.finding import FileError
+from gil_advisor.static.extract import extract
+from gil_advisor.static.summary import ModuleSummary
+
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv*", "venv", "env", ".env", "__pycache__",
+    "build", "dist", "node_modules", ".eggs", "*.egg-info", ".mypy_cache", ".pytest_cache",
+    "site-packages", ".gil-advisor-cache",
+)
+
+# A cheap look for anything that can hand work to a thread (issue: skip what cannot matter).
+SPAWN_HINT = re.compile(rb"thread|Thread|concurrent|to_thread|run_in_executor|multiprocessing")
+
+MAX_DEPTH = 200  # deeper ASTs make libcst's visitors recurse past the interpreter's limit
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # as given or found, for display
+    module: str
+    is_package: bool
+
+
+def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+    """Python files under the given paths, in a stable order; explicit files are kept."""
+    patterns = tuple(DEFAULT_EXCLUDES) + tuple(exclude)
+    out: list[str] = []
+    for given in paths:
+        p = Path(given)
+        if p.is_file():
+            out.append(str(p))
+            continue
+        for root, dirs, files in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if not _excluded(d, os.path.join(root, d), patterns))
+            for f in sorted(files):
+                full = os.path.join(root, f)
+                if not f.endswith(".py"):
+                    continue
+                if not _excluded(f, full, patterns):
+                    out.append(full)
+    seen = set()
+    return [f for f in out if not (f in seen or seen.add(f))]
+
+
+def _excluded(name: str, full: str, patterns: tuple) -> bool:
+    norm = full.replace(os.sep, "/")
+    return any(
+        fnmatch.fnmatchcase(name, pat) or fnmatch.fnmatchcase(norm, pat) or fnmatch.fnmatchcase(norm, f"*/{pat}")
+        for pat in patterns
+    )
+
+
+def module_name_for(path: str) -> tuple[str, bool]:
+    """Dotted module name from the path: climb while the folder is a package."""
+    p = Path(path).resolve()
+    is_package = p.name == "__init__.py"
+    parts = [] if is_package else [p.stem]
+    d = p.parent
+    while (d / "__init__.py").exists() and d.parent != d:
+        parts.insert(0, d.name)
+        d = d.parent
+    return ".".join(parts), is_package
+
+
+class SourceError(Exception):
+    """A file that cannot be analysed; the message is the one diagnostic for it."""
+
+
+def read_source(path: str, max_bytes: int) -> tuple[bytes, str]:
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise SourceError(
+                f"skipped: {size / 1e6:.1f} MB is over the max-file-size limit of {max_bytes / 1e6:.1f} MB"
+            )
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, LookupError) as exc:
+        raise SourceError(f"cannot decode: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"not valid {exc.encoding} at byte {exc.start}: declare the encoding (PEP 263) or fix the file") from None
+    return data, text
+
+
+def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> ModuleSummary:
+    """Parse with libcst and summarise. ast goes first: it is ten times faster at
+    rejecting bad input, and measures nesting before libcst's recursive visitors meet it."""
+    if "\0" in text:
+        raise SourceError("syntax error: the file contains null bytes")
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno})") from None
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise SourceError(f"cannot parse: {type(exc).__name__}: too deeply nested or too large") from None
+    depth = _max_depth(tree)
+    if depth > MAX_DEPTH:
+        raise SourceError(f"skipped: nested {depth} levels deep, over the analyzer's limit of {MAX_DEPTH}")
+    try:
+        module_node = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"libcst cannot parse this file: {str(exc).splitlines()[0]} (line {exc.raw_line})") from None
+    except (RecursionError, MemoryError) as exc:
+        raise SourceError(f"cannot parse: {type(exc).__name__}") from None
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(limit, 10_000))
+        return extract(module_node, module, path, is_package, text)
+    except RecursionError:
+        raise SourceError("skipped: too deeply nested for the analyzer") from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _max_depth(tree: ast.AST) -> int:
+    """Deepest nesting of the tree, iteratively (a recursive walk would overflow first)."""
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, d = stack.pop()
+        if d > deepest:
+            deepest = d
+            if deepest > MAX_DEPTH:
+                return deepest
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, d + 1))
+    return deepest
+
+
+def summarise_file(path: str, max_bytes: int, require_hint: bool) -> Union[ModuleSummary, FileError, None]:
+    """The unit of work that runs in a worker process and is cached: plain data out."""
+    module, is_package = module_name_for(path)
+    try:
+        data, text = read_source(path, max_bytes)
+        if require_hint and not SPAWN_HINT.search(data):
+            return None
+        return parse_and_extract(path, text, module, is_package)
+    except SourceError as exc:
+        return FileError(path, str(exc))
+
+
+class Project:
+    """All files of the run by module name; summaries are made once, on first need."""
+
+    def __init__(self, files: list[str], max_bytes: int):
+        self.max_bytes = max_bytes
+        self.files: dict[str, SourceFile] = {}
+        for f in files:
+            module, is_package = module_name_for(f)
+            # the first file for a module name wins (two roots can both hold `main.py`)
+            self.files.setdefault(module, SourceFile(f, module, is_package))
+        self.summaries: dict[str, Optional[ModuleSummary]] = {}
+        self.errors: dict[str, FileError] = {}
+
+    def add(self, module: str, result: Union[ModuleSummary, FileError, None]) -> None:
+        if isinstance(result, FileError):
+            self.errors[result.path] = result
+            self.summaries[module] = None
+        elif result is not None:
+            self.summaries[module] = result
+
+    def summary(self, module: str) -> Optional[ModuleSummary]:
+        """The module's summary, parsing it now if no one needed it before."""
+        if module not in self.summaries:
+            src = self.files.get(module)
+            if src is None:
+                return None
+            self.add(module, summarise_file(src.path, self.max_bytes, require_hint=False))
+        return self.summaries.get(module)
+
+    def split_module(self, qualified: str) -> Optional[tuple[str, str]]:
+        """("pkg.mod", "Class.method") for a dotted name inside a project module."""
+        parts = qualified.split(".")
+        for i in range(len(parts), 0, -1):
+            mod = ".".join(parts[:i])
+            if mod in self.files:
+                return mod, ".".join(parts[i:])
+        return None
+
+    def loaded(self) -> Iterator[ModuleSummary]:
+        for s in list(self.summaries.values()):
+            if s is not None:
+                yield s

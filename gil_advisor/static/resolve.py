@@ -1,0 +1,218 @@
+"""Resolve refs to the project's functions and classes, across modules and through
+aliases, partials, parameters and Thread subclasses."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+from gil_advisor.static.project import Project
+from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, ModuleSummary, Ref
+
+THREAD_BASES = frozenset({"threading.Thread"})
+MAX_ALIAS_HOPS = 8
+MAX_PARAM_CALLERS = 20
+
+
+@dataclass(frozen=True)
+class FunctionHandle:
+    summary: ModuleSummary
+    rec: FunctionRec
+
+    @property
+    def full(self) -> str:
+        return f"{self.summary.module}.{self.rec.qualname}" if self.summary.module else self.rec.qualname
+
+
+@dataclass
+class Target:
+    """What a spawn (or a call) runs: a project function, an external name, or unknown."""
+
+    handle: Optional[FunctionHandle] = None
+    external: Optional[str] = None
+    via: list[str] = field(default_factory=list)  # "functools.partial", "lambda", "parameter fn of f"
+    form: str = "function"  # function | nested | lambda | method | partial | external | unknown
+    bound_to: Optional[str] = None  # class of a bound method
+
+    @property
+    def name(self) -> str:
+        if self.handle is not None:
+            return self.handle.full
+        return self.external or "<unknown>"
+
+
+class Resolver:
+    def __init__(self, project: Project):
+        self.project = project
+        self._callers: dict[str, list] = {}
+
+    # ----- names ---------------------------------------------------------------------
+    def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
+        """Follow re-exports (`from .workers import crunch` in __init__) to the definition."""
+        for _ in range(MAX_ALIAS_HOPS):
+            split = self.project.split_module(qualified)
+            if split is None:
+                return None, qualified
+            mod, rest = split
+            summary = self.project.summary(mod)
+            if summary is None or not rest:
+                return summary, qualified
+            head = rest.split(".")[0]
+            ref = summary.names.get(head)
+            if rest in summary.functions or rest.split(".")[0] in summary.classes or ref is None:
+                return summary, qualified
+            if ref.get("t") != "name" or ref["q"] == qualified:
+                return summary, qualified
+            tail = rest[len(head):]
+            nxt = ref["q"] + tail
+            if nxt == qualified:
+                return summary, qualified
+            qualified = nxt
+        return None, qualified
+
+    def function(self, qualified: str) -> Optional[FunctionHandle]:
+        summary, q = self.canonical(qualified)
+        if summary is None:
+            return None
+        rest = q[len(summary.module) + 1:] if summary.module else q
+        rec = summary.functions.get(rest)
+        if rec is not None:
+            return FunctionHandle(summary, rec)
+        # Class.method written as a dotted name
+        if "." in rest:
+            cls_name, meth = rest.rsplit(".", 1)
+            if cls_name in summary.classes:
+                return self.method(f"{self.full(summary, cls_name)}", meth)
+        return None
+
+    def cls(self, qualified: str) -> Optional[tuple[ModuleSummary, ClassRec]]:
+        summary, q = self.canonical(qualified)
+        if summary is None:
+            return None
+        rest = q[len(summary.module) + 1:] if summary.module else q
+        rec = summary.classes.get(rest)
+        return (summary, rec) if rec is not None else None
+
+    @staticmethod
+    def full(summary: ModuleSummary, qualname: str) -> str:
+        return f"{summary.module}.{qualname}" if summary.module else qualname
+
+    def mro(self, qualified: str, depth: int = 0) -> Iterator[tuple[ModuleSummary, ClassRec]]:
+        found = self.cls(qualified)
+        if found is None or depth > 10:
+            return
+        yield found
+        for base in found[1].bases:
+            if base.get("t") == "name":
+                yield from self.mro(base["q"], depth + 1)
+
+    def method(self, cls_q: str, name: str) -> Optional[FunctionHandle]:
+        for summary, rec in self.mro(cls_q):
+            if name in rec.methods:
+                return FunctionHandle(summary, summary.functions[rec.methods[name]])
+        return None
+
+    def is_thread_class(self, cls_q: str) -> bool:
+        for _, rec in self.mro(cls_q):
+            for base in rec.bases:
+                if base.get("t") == "name" and self._external_name(base["q"]) in THREAD_BASES:
+                    return True
+        return False
+
+    def _external_name(self, q: str) -> str:
+        summary, canon = self.canonical(q)
+        return canon
+
+    # ----- targets -------------------------------------------------------------------
+    def target(self, ref: Ref, depth: int = 0) -> list[Target]:
+        """Every callable the ref can denote (a parameter can have several)."""
+        t = ref.get("t")
+        if depth > 6:
+            return [Target(form="unknown")]
+        if t == "name":
+            handle = self.function(ref["q"])
+            if handle is not None:
+                return [Target(handle=handle, form=_form(handle))]
+            if self.cls(ref["q"]) is not None:
+                init = self.method(ref["q"], "__init__")
+                return [Target(handle=init, form="method")] if init else [Target(form="unknown")]
+            return [Target(external=self._external_name(ref["q"]), form="external")]
+        if t == "method":
+            handle = self.method(ref["cls"], ref["name"])
+            if handle is not None:
+                return [Target(handle=handle, form="method", bound_to=ref["cls"])]
+            return [Target(external=f"{self._external_name(ref['cls'])}.{ref['name']}", form="external")]
+        if t == "partial":
+            out = self.target(ref["inner"], depth + 1)
+            for tg in out:
+                tg.via.insert(0, "functools.partial")
+                tg.form = "partial" if tg.form in ("function", "partial") else tg.form
+            return out
+        if t == "param":
+            return self.param_targets(ref, depth)
+        return [Target(form="unknown")]
+
+    def param_targets(self, ref: Ref, depth: int) -> list[Target]:
+        """A worker passed in through a parameter: look at the project's calls of that function."""
+        out: list[Target] = []
+        for _, call in self.callers(ref["func"])[:MAX_PARAM_CALLERS]:
+            arg = None
+            if ref["name"] in call.kwargs:
+                arg = call.kwargs[ref["name"]]
+            else:
+                index = ref["index"]
+                handle = self.function(ref["func"])
+                if handle is not None and handle.rec.cls is not None and call.ref.get("t") == "method":
+                    index -= 1  # self is not among the call's arguments
+                if 0 <= index < len(call.args):
+                    arg = call.args[index]
+            if arg is None:
+                continue
+            for tg in self.target(arg, depth + 1):
+                tg.via.insert(0, f"parameter `{ref['name']}` of {ref['func']} (called at {call.line})")
+                out.append(tg)
+        return out or [Target(form="unknown")]
+
+    def callers(self, func_q: str) -> list[tuple[ModuleSummary, CallRec]]:
+        if func_q in self._callers:
+            return self._callers[func_q]
+        name = func_q.rsplit(".", 1)[-1]
+        pattern = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+        out = []
+        for module, src in list(self.project.files.items()):
+            if module not in self.project.summaries:
+                try:
+                    with open(src.path, "rb") as fh:
+                        if not pattern.search(fh.read()):
+                            continue
+                except OSError:
+                    continue
+            summary = self.project.summary(module)
+            if summary is None:
+                continue
+            for fn in summary.functions.values():
+                for call in fn.calls:
+                    if self.call_resolves_to(call.ref, func_q, name):
+                        out.append((summary, call))
+        self._callers[func_q] = out
+        return out
+
+    def call_resolves_to(self, ref: Ref, func_q: str, name: str) -> bool:
+        t = ref.get("t")
+        if t == "name" and ref["q"].rsplit(".", 1)[-1] == name:
+            handle = self.function(ref["q"])
+            return handle is not None and handle.full == func_q
+        if t == "method" and ref["name"] == name:
+            handle = self.method(ref["cls"], name)
+            return handle is not None and handle.full == func_q
+        return False
+
+
+def _form(handle: FunctionHandle) -> str:
+    if handle.rec.name == "<lambda>":
+        return "lambda"
+    if "<locals>" in handle.rec.qualname:
+        return "nested"
+    if handle.rec.cls is not None:
+        return "method"
+    return "function"

@@ -1,0 +1,72 @@
+"""What every rule shares: the context it is given and how a finding is put together."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from gil_advisor.codes import RULES
+from gil_advisor.finding import Evidence, Finding, Location
+from gil_advisor.static.classify import WorkSummary
+from gil_advisor.static.remedies import remedies_for
+from gil_advisor.static.resolve import Target
+from gil_advisor.static.spawns import Spawn
+
+
+@dataclass
+class Worker:
+    """One resolved worker of one spawn, with what it does."""
+
+    spawn: Spawn
+    target: Target
+    work: WorkSummary
+    classifier: object = None  # the WorkClassifier, for rules that look further
+
+
+class Rule:
+    CODE: str = ""
+    VALID: tuple[str, ...] = ()  # programs that must not produce CODE (the docs' "good" examples)
+    INVALID: tuple[str, ...] = ()  # programs that must (the docs' "bad" examples)
+
+    def check(self, worker: Worker, reachable: Callable) -> Iterable[Finding]:
+        return ()
+
+    @property
+    def rule(self):
+        return RULES[self.CODE]
+
+
+def spawn_location(spawn: Spawn) -> Location:
+    return Location(spawn.summary.path, spawn.rec.line, spawn.rec.col + 1)
+
+
+def build_finding(code: str, worker: Worker, message: str) -> Finding:
+    spawn, target, work = worker.spawn, worker.target, worker.work
+    loc = spawn_location(spawn)
+    handle = target.handle
+    chain = [Evidence("spawn", f"{spawn.rec.kind} ({spawn.why}; {spawn.threads})", loc)]
+    if handle is not None:
+        via = f" via {', '.join(target.via)}" if target.via else ""
+        chain.append(
+            Evidence(
+                "worker",
+                f"runs {target.form} {handle.full}{via}",
+                Location(handle.summary.path, handle.rec.line, handle.rec.col + 1),
+            )
+        )
+    chain.extend(work.evidence)
+    return Finding(
+        code=code,
+        location=loc,
+        message=message,
+        worker=target.name,
+        worker_location=Location(handle.summary.path, handle.rec.line, handle.rec.col + 1) if handle else None,
+        confidence=work.confidence,
+        spawn_kind=spawn.rec.kind,
+        threads=spawn.threads,
+        evidence=chain,
+        remedies=remedies_for(target, work, spawn.rec.kind, spawn.summary.main_guarded, spawn.is_async),
+    )
+
+
+def short(name: str) -> str:
+    return name.rsplit(".", 1)[-1] if "<" not in name else name

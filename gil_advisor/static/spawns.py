@@ -1,0 +1,129 @@
+"""Spawn sites with their workers resolved and their concurrency decided."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from gil_advisor.static.resolve import Resolver, Target
+from gil_advisor.static.summary import FunctionRec, ModuleSummary, SpawnRec
+
+THREAD_KINDS = frozenset({"threading.Thread", "threading.Timer", "_thread.start_new_thread", "Thread subclass"})
+ASYNC_KINDS = frozenset({"asyncio.to_thread", "loop.run_in_executor"})
+MANY_TASKS = frozenset({"map", "imap", "imap_unordered", "starmap", "starmap_async", "map_async"})
+ONE_TASK = frozenset({"submit", "apply_async"})
+
+
+@dataclass
+class Spawn:
+    summary: ModuleSummary
+    where: FunctionRec  # the function that contains the spawn ("<module>" at top level)
+    rec: SpawnRec
+    targets: list[Target]
+    concurrent: bool = False
+    threads: str = ""  # how many threads can run the worker at once, in words
+    why: str = ""  # why we think so
+
+    @property
+    def is_async(self) -> bool:
+        return self.rec.kind in ASYNC_KINDS
+
+    @property
+    def method(self) -> str:
+        return self.rec.kind.rsplit(".", 1)[-1]
+
+
+def collect(resolver: Resolver, summaries: list[ModuleSummary], entry_points: set[str]) -> Iterator[Spawn]:
+    """Every spawn in the given modules, with Thread-subclass instantiations added."""
+    for summary in summaries:
+        for fn in summary.functions.values():
+            spawns = list(fn.spawns) + list(_subclass_spawns(resolver, fn))
+            for rec in spawns:
+                targets = rec.target.get("_targets") or resolver.target(rec.target)
+                yield Spawn(summary, fn, rec, targets)
+
+
+def _subclass_spawns(resolver: Resolver, fn: FunctionRec) -> Iterator[SpawnRec]:
+    for call in fn.calls:
+        if call.ref.get("t") != "name":
+            continue
+        q = call.ref["q"]
+        if not q[:1].isalpha() or q.startswith("builtins.") or resolver.cls(q) is None:
+            continue
+        if resolver.is_thread_class(q):
+            run = resolver.method(q, "run")
+            if run is None or run.summary.module == "threading":
+                continue
+            yield SpawnRec(
+                kind="Thread subclass",
+                target={"t": "method", "cls": q, "name": "run"},
+                line=call.line,
+                col=call.col,
+                loop=call.loop,
+                in_comprehension=fn.loops[call.loop].kind == "comprehension" if call.loop >= 0 else False,
+            )
+
+
+def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_siblings: int, entry_points: set[str], full_name: str) -> None:
+    """Can two or more threads run this worker at the same time? Sets concurrent/threads/why."""
+    rec = spawn.rec
+    in_loop = rec.loop >= 0 or rec.in_comprehension
+    if rec.kind in THREAD_KINDS:
+        if in_loop:
+            if rec.var and [rec.var, rec.loop] in spawn.where.joins:
+                spawn.why = "each thread is joined before the next starts"
+                return
+            spawn.concurrent, spawn.threads, spawn.why = True, "one thread per loop iteration", "threads are started in a loop"
+        elif rec.kind == "Thread subclass" and len(siblings) > 1:
+            spawn.concurrent, spawn.threads, spawn.why = True, f"{len(siblings)} instances", "the Thread subclass is instantiated at several places"
+        elif gil_bound_siblings >= 2:
+            spawn.concurrent, spawn.threads, spawn.why = True, f"{gil_bound_siblings} threads", "several GIL-bound threads are started together"
+        else:
+            spawn.why = "a single thread"
+        return
+    if rec.kind in ASYNC_KINDS:
+        size = _pool_words(rec, "asyncio")
+        if in_loop:
+            spawn.concurrent, spawn.threads, spawn.why = True, size, "offloaded once per loop iteration"
+        elif rec.in_gather:
+            spawn.concurrent, spawn.threads, spawn.why = True, size, "several offloads are gathered"
+        elif spawn.where.is_async and full_name not in entry_points:
+            spawn.concurrent, spawn.threads, spawn.why = True, size, "offloaded per call of a coroutine that can run concurrently (a request handler)"
+        else:
+            spawn.why = "offloaded once from the program's entry point"
+        return
+    # thread pools
+    if rec.pool_size == 1:
+        spawn.why = "the pool has a single worker thread"
+        return
+    size = _pool_words(rec, rec.kind)
+    method = spawn.method
+    if method in MANY_TASKS:
+        spawn.concurrent, spawn.threads, spawn.why = True, size, f"`{method}` runs the worker on every pool thread"
+    elif method in ONE_TASK and in_loop:
+        spawn.concurrent, spawn.threads, spawn.why = True, size, f"`{method}` is called in a loop"
+    elif method in ONE_TASK and sum(1 for s in siblings if s.method in ONE_TASK) >= 2:
+        spawn.concurrent, spawn.threads, spawn.why = True, size, f"several `{method}` calls share the pool"
+    else:
+        spawn.why = "a single task"
+
+
+def _pool_words(rec: SpawnRec, kind: str) -> str:
+    if rec.pool_size is None:
+        if kind.startswith("ThreadPoolExecutor") or kind == "asyncio":
+            return "the default pool of min(32, CPUs + 4) threads"
+        return "one thread per CPU (the default pool size)"
+    if rec.pool_size == -1:
+        return "a configurable number of threads"
+    return f"{rec.pool_size} threads"
+
+
+def gil_bound_targets(targets: list[Target], classify) -> list[tuple[Target, object]]:
+    """The targets whose work holds the GIL, with their summaries."""
+    out = []
+    for tg in targets:
+        if tg.handle is None:
+            continue
+        summary = classify(tg.handle)
+        if summary.gil_bound:
+            out.append((tg, summary))
+    return out
