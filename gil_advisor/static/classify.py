@@ -123,21 +123,21 @@ class WorkClassifier:
             where = self._loop_words(lp, nested)
             if kind == IO:
                 first = next(e for e in inner if e.effect == BLOCKING)
-                io_ev.append(self._ev(handle, "io", f"{where} waits on {first.what}", first.call.line, first.call.col))
+                io_ev.append(self._ev(handle, "io", f"{where} that waits on {first.what}", first.call.line, first.call.col))
             elif kind == RELEASES:
                 first = next(e for e in inner if e.effect == RELEASES)
-                rel_ev.append(self._ev(handle, "releases", f"{where} calls {first.what}, which releases the GIL", first.call.line, first.call.col))
+                rel_ev.append(self._ev(handle, "releases", f"{where} that calls {first.what}, which releases the GIL", first.call.line, first.call.col))
             elif kind == UNKNOWN:
                 unk = True
             elif kind == CPU:
                 sub = next((e for e in inner if e.effect == CPU and e.sub), None)
-                chain = [self._ev(handle, "loop", f"{where} runs pure-Python work" + (f" (arithmetic/comparisons: {compute})" if compute else ""), lp.line, lp.col)]
+                chain = [self._ev(handle, "loop", f"{where} doing pure-Python work" + (f" (arithmetic/comparisons: {compute})" if compute else ""), lp.line, lp.col)]
                 if sub is not None:
                     chain += [self._ev(handle, "call", f"calls {sub.what} in the loop", sub.call.line, sub.call.col)] + sub.sub.evidence
                 cpu_ev.append((nested or lp.kind == "while" or sub is not None, chain))
             elif kind == HOLDS:
                 first = next(e for e in inner if e.effect == HOLDS)
-                chain = [self._ev(handle, "holds-gil", f"{where} calls {first.what}, which holds the GIL", first.call.line, first.call.col)]
+                chain = [self._ev(handle, "holds-gil", f"{where} that calls {first.what}, which holds the GIL", first.call.line, first.call.col)]
                 if first.sub is not None:
                     chain += first.sub.evidence
                 holds_ev.append((True, chain))
@@ -197,7 +197,7 @@ class WorkClassifier:
     def _loop_words(lp: LoopRec, nested: bool) -> str:
         if lp.kind == "comprehension":
             return "a comprehension" + (" with nested loops" if nested else "")
-        return ("nested " if nested else "a ") + f"`{lp.kind}` loop" + ("s" if nested else "")
+        return "nested `for`/`while` loops" if nested else f"a `{lp.kind}` loop"
 
     # ----- one call ---------------------------------------------------------------------
     def _effect(self, handle: FunctionHandle, call: CallRec, depth: int) -> _Effect:

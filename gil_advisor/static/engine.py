@@ -54,11 +54,18 @@ def check(paths: list[str], config: Optional[Config] = None, progress=None) -> R
     project = Project(files, config.max_file_size)
     for path, result in zip(files, summarise_all(files, config, progress)):
         project.add(project_module(project, path), result)
+    report = analyse_project(project, config)
+    report.files_checked = len(files)
+    return report
+
+
+def analyse_project(project: Project, config: Config, apply_noqa: bool = True) -> Report:
+    """Link the summaries already in the project and run the rules."""
     knowledge = Knowledge.with_user_names(config.releases_gil, config.blocking, config.holds_gil)
     findings = link(project, knowledge, config)
-    report = Report(files_checked=len(files))
+    report = Report(files_checked=len(project.summaries))
     report.errors = sorted(project.errors.values(), key=lambda e: e.path)
-    report.findings = sorted(_filter(findings, project, config), key=Finding.sort_key)
+    report.findings = sorted(_filter(findings, project, config, apply_noqa), key=Finding.sort_key)
     return report
 
 
@@ -130,7 +137,7 @@ def _reachable_fn(resolver: Resolver, max_depth: int):
     return reachable
 
 
-def _filter(findings: list[Finding], project: Project, config: Config) -> list[Finding]:
+def _filter(findings: list[Finding], project: Project, config: Config, apply_noqa: bool) -> list[Finding]:
     noqa_by_path = {s.path: s.noqa for s in project.loaded()}
     seen = set()
     out = []
@@ -141,7 +148,7 @@ def _filter(findings: list[Finding], project: Project, config: Config) -> list[F
         seen.add(key)
         if not config.enabled(f.code) or not config.confident_enough(f.confidence):
             continue
-        codes = noqa_by_path.get(f.location.path, {}).get(str(f.location.line))
+        codes = noqa_by_path.get(f.location.path, {}).get(str(f.location.line)) if apply_noqa else None
         if codes is not None and (not codes or f.code in codes):
             continue
         out.append(f)

@@ -70,6 +70,14 @@ def _excluded(name: str, full: str, patterns: tuple) -> bool:
     )
 
 
+def _root_of(path: str, module: str) -> str:
+    p = Path(path).resolve().parent
+    depth = module.count(".") + (1 if Path(path).name == "__init__.py" else 0)
+    for _ in range(depth):
+        p = p.parent
+    return str(p)
+
+
 def module_name_for(path: str) -> tuple[str, bool]:
     """Dotted module name from the path: climb while the folder is a package."""
     p = Path(path).resolve()
@@ -176,6 +184,11 @@ class Project:
             self.files.setdefault(module, SourceFile(f, module, is_package))
         self.summaries: dict[str, Optional[ModuleSummary]] = {}
         self.errors: dict[str, FileError] = {}
+        # Where to look for modules that were not passed in (pre-commit and flake8 give us
+        # single files): the folders above each file's top-level package.
+        self._absent: set[str] = set()
+        self._roots_discovered = False
+        self.roots = sorted({_root_of(src.path, module) for module, src in self.files.items()})
 
     def add(self, module: str, result: Union[ModuleSummary, FileError, None]) -> None:
         if isinstance(result, FileError):
@@ -198,9 +211,32 @@ class Project:
         parts = qualified.split(".")
         for i in range(len(parts), 0, -1):
             mod = ".".join(parts[:i])
-            if mod in self.files:
+            if mod in self.files or self._find_on_disk(mod):
                 return mod, ".".join(parts[i:])
         return None
+
+    def _find_on_disk(self, module: str) -> bool:
+        """Register a module of the same project that was not among the given files."""
+        if module in self._absent:
+            return False
+        rel = module.replace(".", os.sep)
+        for root in self.roots:
+            for candidate in (os.path.join(root, rel + ".py"), os.path.join(root, rel, "__init__.py")):
+                if os.path.isfile(candidate):
+                    self.files[module] = SourceFile(candidate, module, candidate.endswith("__init__.py"))
+                    return True
+        self._absent.add(module)
+        return False
+
+    def discover_roots(self) -> None:
+        """Register every module under the roots (not parsed): for the rare question
+        "who calls this function?" when only some files were given."""
+        if self._roots_discovered:
+            return
+        self._roots_discovered = True
+        for path in discover(self.roots):
+            module, is_package = module_name_for(path)
+            self.files.setdefault(module, SourceFile(path, module, is_package))
 
     def loaded(self) -> Iterator[ModuleSummary]:
         for s in list(self.summaries.values()):

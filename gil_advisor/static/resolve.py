@@ -179,6 +179,7 @@ class Resolver:
         name = func_q.rsplit(".", 1)[-1]
         pattern = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
         out = []
+        self.project.discover_roots()
         for module, src in list(self.project.files.items()):
             if module not in self.project.summaries:
                 try:

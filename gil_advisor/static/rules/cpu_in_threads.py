@@ -67,7 +67,7 @@ threads = [threading.Thread(target=fetch, args=(u,)) for u in ("http://a", "http
             build_finding(
                 self.CODE,
                 worker,
-                f"`{name}` does pure-Python CPU work on {worker.spawn.threads} at once, but the GIL runs "
+                f"`{name}` does pure-Python CPU work on several threads at once ({worker.spawn.threads}), but the GIL runs "
                 f"one thread at a time: expect no speedup; use processes (ProcessPoolExecutor) instead",
             ),
         )

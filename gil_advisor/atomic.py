@@ -1,0 +1,20 @@
+"""Write report files whole or not at all: a temp file beside the target, then rename."""
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".gil-advisor-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

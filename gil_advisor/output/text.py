@@ -1,0 +1,39 @@
+"""`--format text`: flake8-style lines, then the evidence and remedies indented."""
+from __future__ import annotations
+
+import os
+
+from gil_advisor.finding import Report
+
+
+def _rel(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def render(report: Report, verbose: bool = True, **_options) -> str:
+    lines = []
+    for f in report.findings:
+        loc = f.location
+        lines.append(f"{_rel(loc.path)}:{loc.line}:{loc.column}: {f.code} {f.message}")
+        if not verbose:
+            continue
+        lines.append(f"    worker: {f.worker} (confidence: {f.confidence})")
+        lines.append("    evidence:")
+        for e in f.evidence:
+            lines.append(f"      {_rel(e.location.path)}:{e.location.line}: {e.description}")
+        lines.append("    remedies:")
+        for i, r in enumerate(f.remedies, 1):
+            lines.append(f"      {i}. {r.title}: {r.detail}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def summary_line(report: Report) -> str:
+    n = len(report.findings)
+    parts = [f"{n} finding{'s' if n != 1 else ''} in {report.files_checked} file{'s' if report.files_checked != 1 else ''}"]
+    if report.errors:
+        parts.append(f"{len(report.errors)} file{'s' if len(report.errors) != 1 else ''} could not be analysed")
+    return "gil-advisor: " + ", ".join(parts)

@@ -1,0 +1,41 @@
+"""The flake8 plugin through a real flake8 run."""
+import subprocess
+import sys
+
+from conftest import FIXTURES
+from test_fixtures import expected_findings
+
+
+def flake8(*args, cwd=FIXTURES):
+    return subprocess.run([sys.executable, "-m", "flake8", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_flake8_reports_same_findings_as_check():
+    r = flake8("--select", "GIL", "-j", "2", ".")
+    got = set()
+    for line in r.stdout.splitlines():
+        path, lineno, _col, rest = line.split(":", 3)
+        got.add((path.lstrip("./"), int(lineno), rest.split()[0]))
+    assert got == expected_findings()
+    assert r.returncode == 1
+
+
+def test_flake8_noqa_and_disable_noqa():
+    assert flake8("--select", "GIL", "neg_noqa_gil001.py").stdout == ""
+    r = flake8("--select", "GIL", "--disable-noqa", "neg_noqa_gil001.py")
+    assert "GIL001" in r.stdout
+
+
+def test_flake8_min_confidence_option():
+    r = flake8("--select", "GIL", "--gil-min-confidence", "high", "pos_partial_nested.py")
+    assert r.stdout == ""  # a medium-confidence finding
+    r = flake8("--select", "GIL", "pos_partial_nested.py")
+    assert "GIL001" in r.stdout
+
+
+def test_flake8_clean_and_broken_files(tmp_path):
+    (tmp_path / "broken.py").write_text("import threading\ndef f(:\n")
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    r = flake8("--select", "GIL,E999", str(tmp_path), cwd=tmp_path)
+    assert "Traceback" not in r.stderr
+    assert "E999" in r.stdout and "GIL" not in r.stdout
