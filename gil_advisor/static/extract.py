@@ -163,6 +163,8 @@ class Extractor(cst.CSTVisitor):
 
     def ref_of(self, node: cst.BaseExpression) -> Ref:
         if isinstance(node, cst.Name):
+            if node.value in ("None", "True", "False"):
+                return {"t": "local"}
             return self.lookup(node.value)
         if isinstance(node, cst.Attribute):
             base = self.ref_of(node.value)

@@ -18,7 +18,7 @@ class TracerBackend(Protocol):
     """Records which threads were inside which worker, when, and with how much CPU.
 
     `start`/`stop` install and remove hooks; `inside` is called by the sampler thread once per
-    sample for each thread; `slots` gives the per-thread ledgers when tracing has stopped.
+    sample for each thread; `slots` gives the per-thread ledgers, keyed by native thread id.
     """
 
     name: str
@@ -28,11 +28,13 @@ class TracerBackend(Protocol):
 
     def stop(self) -> None: ...
 
-    def inside(self, ident: int, frame: Optional[FrameType], now: float, cpu_s: Optional[float]) -> tuple[int, ...]: ...
+    def inside(
+        self, tid: int, ident: int, frame: Optional[FrameType], now: float, cpu_s: Optional[float]
+    ) -> tuple[int, ...]: ...
 
     def slots(self) -> dict[int, ThreadSlot]: ...
 
-    def native_ids(self) -> dict[int, int]: ...
+    def finish(self, now: float, cpu_by_tid: dict[int, float]) -> None: ...
 
     def after_fork_in_child(self) -> None: ...
 
@@ -46,14 +48,14 @@ class HookBackendMixin:
         self._slots: dict[int, ThreadSlot] = {}
         self._seen_calls: dict[tuple[int, int], int] = {}
 
-    def inside(self, ident, frame, now, cpu_s):
-        slot = self._slots.get(ident)
+    def inside(self, tid, ident, frame, now, cpu_s):
+        slot = self._slots.get(tid)
         if slot is None:
             return ()
         found = list(slot.active)
         # A call that started and ended between two samples still counts for that window.
         for idx, n in list(slot.calls.items()):
-            key = (ident, idx)
+            key = (tid, idx)
             if self._seen_calls.get(key) != n:
                 self._seen_calls[key] = n
                 if idx not in found:
@@ -63,5 +65,7 @@ class HookBackendMixin:
     def slots(self):
         return self._slots
 
-    def native_ids(self):
-        return {ident: s.native_id for ident, s in list(self._slots.items()) if s.native_id}
+    def finish(self, now, cpu_by_tid):
+        for tid, slot in list(self._slots.items()):
+            slot.close_all(now, cpu_by_tid.get(tid))
+

@@ -33,7 +33,7 @@ class ProfileBackend(HookBackendMixin):
         code_cache = targets.code_cache
         match = targets.match
         slots = self._slots
-        get_ident = threading.get_ident
+        get_tid = threading.get_native_id
         perf = time.perf_counter
         tcpu = time.thread_time
 
@@ -44,10 +44,10 @@ class ProfileBackend(HookBackendMixin):
                 if idx is None:
                     idx = match(code)
                 if idx >= 0:
-                    ident = get_ident()
-                    s = slots.get(ident)
+                    tid = get_tid()
+                    s = slots.get(tid)
                     if s is None:
-                        s = slots[ident] = ThreadSlot(ident, threading.get_native_id())
+                        s = slots[tid] = ThreadSlot(threading.get_ident(), tid)
                     if event == "call":
                         s.enter(idx, perf(), tcpu())
                     else:

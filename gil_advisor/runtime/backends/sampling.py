@@ -32,7 +32,7 @@ class SamplingBackend:
     def stop(self) -> None:
         pass
 
-    def inside(self, ident, frame, now, cpu_s):
+    def inside(self, tid, ident, frame, now, cpu_s):
         targets = self._targets
         found: list[int] = []
         if targets is not None and len(targets) and frame is not None:
@@ -49,14 +49,14 @@ class SamplingBackend:
                     found.append(idx)
                 f = f.f_back
                 depth += 1
-        slot = self._slots.get(ident)
+        slot = self._slots.get(tid)
         if slot is None and not found:
-            self._last_t[ident] = now
+            self._last_t[tid] = now
             return ()
         if slot is None:
-            slot = self._slots[ident] = ThreadSlot(ident, None)
+            slot = self._slots[tid] = ThreadSlot(ident, tid)
         # Transitions happened somewhere between the previous sample and this one: use the middle.
-        prev = self._last_t.get(ident, now)
+        prev = self._last_t.get(tid, now)
         mid = (prev + now) / 2
         cpu = cpu_s if cpu_s is not None else 0.0
         for idx in list(slot.active):
@@ -65,18 +65,15 @@ class SamplingBackend:
         for idx in found:
             if idx not in slot.active:
                 slot.enter(idx, mid, cpu)
-        self._last_t[ident] = now
+        self._last_t[tid] = now
         return tuple(found)
 
-    def finish(self, now: float, cpu_by_ident: dict) -> None:
-        for ident, slot in self._slots.items():
-            slot.close_all(now, cpu_by_ident.get(ident))
+    def finish(self, now: float, cpu_by_tid: dict) -> None:
+        for tid, slot in self._slots.items():
+            slot.close_all(now, cpu_by_tid.get(tid))
 
     def slots(self):
         return self._slots
-
-    def native_ids(self):
-        return {}
 
     def after_fork_in_child(self) -> None:
         pass

@@ -65,7 +65,7 @@ class SysMonitoringBackend(HookBackendMixin):
         match = targets.match
         slots = self._slots
         DISABLE = mon.DISABLE
-        get_ident = threading.get_ident
+        get_tid = threading.get_native_id
         perf = time.perf_counter
         tcpu = time.thread_time
         set_local = mon.set_local_events
@@ -73,10 +73,10 @@ class SysMonitoringBackend(HookBackendMixin):
         local_events = self._local_events
         instrumented: set[int] = set()
 
-        def slot_for(ident):
-            s = slots.get(ident)
+        def slot_for(tid):
+            s = slots.get(tid)
             if s is None:
-                s = slots[ident] = ThreadSlot(ident, threading.get_native_id())
+                s = slots[tid] = ThreadSlot(threading.get_ident(), tid)
             return s
 
         def on_start(code, offset):
@@ -85,32 +85,31 @@ class SysMonitoringBackend(HookBackendMixin):
                 idx = match(code)
             if idx < 0:
                 return DISABLE
-            if idx not in instrumented or id(code) not in instrumented:
-                instrumented.add(idx)
+            if id(code) not in instrumented:
                 instrumented.add(id(code))
                 set_local(tool, code, local_events)
-            ident = get_ident()
-            s = slots.get(ident) or slot_for(ident)
+            tid = get_tid()
+            s = slots.get(tid) or slot_for(tid)
             s.enter(idx, perf(), tcpu())
 
         def on_resume(code, offset):
             idx = code_cache.get(id(code), -1)
             if idx >= 0:
-                ident = get_ident()
-                s = slots.get(ident) or slot_for(ident)
+                tid = get_tid()
+                s = slots.get(tid) or slot_for(tid)
                 s.enter(idx, perf(), tcpu())
 
         def on_exit(code, offset, value):
             idx = code_cache.get(id(code), -1)
             if idx >= 0:
-                s = slots.get(get_ident())
+                s = slots.get(get_tid())
                 if s is not None:
                     s.exit(idx, perf(), tcpu())
 
         def on_unwind(code, offset, exc):
             idx = code_cache.get(id(code), -1)
             if idx >= 0:
-                s = slots.get(get_ident())
+                s = slots.get(get_tid())
                 if s is not None:
                     s.exit(idx, perf(), tcpu())
 
@@ -145,4 +144,4 @@ class SysMonitoringBackend(HookBackendMixin):
             pass
 
     def stats(self) -> dict:
-        return {"tool_id": self.tool_id, "instrumented_code_objects": len(getattr(self, "_instrumented", ())) // 2}
+        return {"tool_id": self.tool_id, "instrumented_code_objects": len(getattr(self, "_instrumented", ()))}

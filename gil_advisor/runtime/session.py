@@ -1,0 +1,75 @@
+"""A tracing session: backend hooks + the sampler thread + whole-process counters, with
+fork safety (a forked child stops tracing and never writes a report)."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Optional
+
+from gil_advisor.runtime import procfs
+from gil_advisor.runtime.sampler import ProcessSampler
+from gil_advisor.runtime.targets import TargetIndex
+
+
+class TraceSession:
+    def __init__(self, backend, reason: str, targets: TargetIndex, interval: float):
+        self.backend = backend
+        self.reason = reason
+        self.targets = targets
+        self.interval = interval
+        self.sampler = ProcessSampler(backend, interval)
+        self.pid = os.getpid()
+        self.active = False
+        self.host: dict = {}
+        self.t0 = self.t1 = 0.0
+        self.times0 = self.times1 = None
+        self.jiffies0 = self.jiffies1 = None
+        self.sampler_stopped = True
+        self.alive_at_exit: list[dict] = []
+        self.backend_error: Optional[str] = None
+
+    def start(self) -> None:
+        self.host = procfs.host_facts()
+        self.pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork_in_child)
+        self.jiffies0 = procfs.host_busy_jiffies()
+        self.times0 = os.times()
+        self.t0 = time.perf_counter()
+        self.backend.start(self.targets)
+        self.sampler.start()
+        self.active = True
+
+    def _after_fork_in_child(self) -> None:
+        if not self.active:
+            return
+        self.active = False
+        try:
+            self.backend.after_fork_in_child()
+            self.sampler.after_fork_in_child()
+        except Exception:
+            pass
+
+    @property
+    def in_child(self) -> bool:
+        return os.getpid() != self.pid
+
+    def stop(self) -> None:
+        if not self.active:
+            return
+        self.active = False
+        self.t1 = time.perf_counter()
+        self.times1 = os.times()
+        self.jiffies1 = procfs.host_busy_jiffies()
+        self.alive_at_exit = [
+            {"name": t.name, "daemon": t.daemon, "tid": getattr(t, "native_id", None)}
+            for t in threading.enumerate()
+            if t is not threading.main_thread() and t.is_alive()
+        ]
+        self.sampler_stopped = self.sampler.stop()
+        try:
+            self.backend.stop()
+        except Exception as e:  # the report matters more than a clean unhook
+            self.backend_error = repr(e)
+        self.backend.finish(self.t1, self.sampler.cpu_now())

@@ -1,0 +1,66 @@
+"""Bad files get one clear diagnostic each; the run goes on and nothing else is lost."""
+import json
+
+from conftest import FIXTURES, run_cli
+
+from gil_advisor.api import check
+from gil_advisor.config import Config
+
+GOOD = (FIXTURES / "pos_tpe_with_map.py").read_text()
+
+
+def test_each_bad_file_one_diagnostic_and_the_rest_analysed(write):
+    root = write(
+        {
+            "good.py": GOOD,
+            "syntax.py": "import threading\ndef f(:\n    pass\n",
+            "latin.py": "import threading\nname = '\xe9t\xe9'\n".encode("latin-1"),
+            "nulls.py": b"import threading\x00\nx = 1\n",
+            "deep.py": "import threading\nx = " + "[" * 10_000 + "]" * 10_000 + "\n",
+            "deep_calls.py": "import threading\nx = " + "f(" * 3000 + ")" * 3000 + "\n",
+            "bad_cookie.py": b"# -*- coding: nonsense -*-\nimport threading\n",
+        }
+    )
+    report = check([str(root)])
+    by_file = {}
+    for e in report.errors:
+        by_file.setdefault(e.path.rsplit("/", 1)[-1], []).append(e.message)
+    assert sorted(by_file) == ["bad_cookie.py", "deep.py", "deep_calls.py", "latin.py", "nulls.py", "syntax.py"]
+    assert all(len(v) == 1 for v in by_file.values())
+    assert "syntax error" in by_file["syntax.py"][0] and "line 2" in by_file["syntax.py"][0]
+    assert "utf-8" in by_file["latin.py"][0]
+    assert "null bytes" in by_file["nulls.py"][0]
+    assert [f.location.path.rsplit("/", 1)[-1] for f in report.findings] == ["good.py"]
+
+
+def test_huge_file_is_skipped_with_a_diagnostic(write):
+    body = "import threading\n" + "x = 1\n" * 2_000_000
+    root = write({"huge.py": body, "good.py": GOOD})
+    report = check([str(root)], Config(max_file_size=5_000_000))
+    assert len(report.errors) == 1 and "max-file-size" in report.errors[0].message
+    assert len(report.findings) == 1
+
+
+def test_generated_50mb_module_without_threads_costs_nothing(write):
+    root = write({"gen.py": "DATA = [\n" + "    1234567890,\n" * 3_300_000 + "]\n", "good.py": GOOD})
+    report = check([str(root)], Config(max_file_size=100_000_000))
+    assert report.errors == [] and len(report.findings) == 1
+
+
+def test_cli_keeps_exit_code_and_reports_errors_without_traceback(write):
+    root = write({"syntax.py": "import threading\nclass (:\n"})
+    r = run_cli("check", root)
+    assert r.returncode == 0
+    assert "syntax.py: error: syntax error" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run_cli("check", "--format", "json", root)
+    data = json.loads(r.stdout)
+    assert data["findings"] == [] and len(data["errors"]) == 1
+
+
+def test_unreadable_directory_entries_are_reported(write):
+    root = write({"good.py": GOOD})
+    (root / "dangling.py").symlink_to(root / "nowhere.py")
+    report = check([str(root)])
+    assert len(report.findings) == 1
+    assert [e.message.split(":")[0] for e in report.errors] == ["cannot read"]
