@@ -85,6 +85,25 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
+def read_section(path: Path) -> Optional[dict[str, Any]]:
+    """Our section of one pyproject.toml (TOML) or setup.cfg-style (INI) file, or None."""
+    if path.suffix == ".toml":
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        section = data.get("tool", {}).get("gil-advisor")
+        if section is not None and not isinstance(section, dict):
+            raise ConfigError(f"{path}: [tool.gil-advisor] must be a table")
+        return section
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return dict(parser.items("gil-advisor")) if parser.has_section("gil-advisor") else None
+
+
 def find_config(start: Path) -> Optional[tuple[Path, dict[str, Any]]]:
     """The nearest pyproject.toml with [tool.gil-advisor], or setup.cfg with [gil-advisor]."""
     start = start.resolve()
@@ -117,9 +136,12 @@ def find_config(start: Path) -> Optional[tuple[Path, dict[str, Any]]]:
 def load(start: Optional[str] = None, explicit: Optional[str] = None) -> Config:
     if explicit:
         path = Path(explicit)
-        found = find_config(path.parent) if path.exists() else None
-        if found is None or found[0].resolve() != path.resolve():
+        if not path.is_file():
+            raise ConfigError(f"{explicit}: no such file")
+        section = read_section(path)
+        if section is None:
             raise ConfigError(f"{explicit}: no [tool.gil-advisor] or [gil-advisor] section found")
+        found = (path, section)
     else:
         found = find_config(Path(start or os.getcwd()))
     if found is None:

@@ -160,6 +160,15 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     (".serve_forever", BLOCKING, "socketserver"), (".handle_request", BLOCKING, "socketserver"),
     (".select", BLOCKING, "selectors"), (".sleep", BLOCKING, "time.sleep"),
     (".run_until_complete", BLOCKING, "event loop"), (".run_forever", BLOCKING, "event loop"),
+    # methods of str, bytes, list, dict and set: interpreter work whatever the receiver
+    *((f".{m}", PYTHON, "builtin type method") for m in (
+        "append", "extend", "insert", "pop", "remove", "clear", "copy", "count", "index",
+        "items", "keys", "values", "setdefault", "add", "discard", "union", "intersection",
+        "difference", "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit",
+        "splitlines", "replace", "startswith", "endswith", "find", "rfind", "format",
+        "encode", "decode", "casefold", "title", "zfill", "ljust", "rjust", "center",
+        "partition", "rpartition", "isdigit", "isalpha", "isspace", "hex", "tolist",
+    )),
     # bookkeeping: evidence of nothing
     ("builtins.print", NEUTRAL, "writes to stdout"),
     ("logging.*", NEUTRAL, "logging"),

@@ -71,6 +71,10 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> dict
         )
         v, reason = verdict.decide(m)
         m["reason"] = reason
+        loaded = target.path in session.loaded_files or target.path == os.path.realpath(runner.path or "")
+        m["file_loaded"] = loaded
+        if v == "not-exercised" and not loaded:
+            m["reason"] = "the program never imported the file that defines this worker"
         for f in target.findings:
             findings.append({**f.to_dict(), "verdict": v, "measured": m})
     for f in session.targets.unmapped:
@@ -207,8 +211,11 @@ def render_text(report: dict) -> str:
     if report["findings"]:
         lines.append("")
         lines.append("static findings checked at run time:")
+        unloaded = [f for f in report["findings"] if f["verdict"] == "not-exercised" and not f["measured"].get("file_loaded", True)]
         for f in report["findings"]:
             m = f["measured"]
+            if f in unloaded:
+                continue
             lines.append(
                 f"  {_rel(f['path'])}:{f['line']}:{f['column']}: {f['code']} worker {f['worker']}: "
                 f"{VERDICT_LABEL.get(f['verdict'], f['verdict'])}"
@@ -235,6 +242,12 @@ def render_text(report: dict) -> str:
                 if m.get("hot_locations") and f["verdict"] == "confirmed":
                     hl = m["hot_locations"][0]
                     lines.append(f"      hottest line: {_rel(hl['path'])}:{hl['line']} in {hl['function']} ({_pct(hl['share'])})")
+        if unloaded:
+            files = sorted({_rel(f["path"]) for f in unloaded})
+            lines.append(
+                f"  {len(unloaded)} finding(s) in {len(files)} file(s) this run never imported: "
+                + ", ".join(files[:5]) + (" ..." if len(files) > 5 else "")
+            )
     elif report["static"].get("source") != "none":
         lines.append("  no static findings to check")
     if report["runtime_findings"]:

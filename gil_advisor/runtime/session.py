@@ -3,6 +3,7 @@ fork safety (a forked child stops tracing and never writes a report)."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from typing import Optional
@@ -28,6 +29,7 @@ class TraceSession:
         self.sampler_stopped = True
         self.alive_at_exit: list[dict] = []
         self.backend_error: Optional[str] = None
+        self.loaded_files: set[str] = set()
 
     def start(self) -> None:
         self.host = procfs.host_facts()
@@ -67,9 +69,20 @@ class TraceSession:
             for t in threading.enumerate()
             if t is not threading.main_thread() and t.is_alive()
         ]
+        self.loaded_files = _loaded_files()
         self.sampler_stopped = self.sampler.stop()
         try:
             self.backend.stop()
         except Exception as e:  # the report matters more than a clean unhook
             self.backend_error = repr(e)
         self.backend.finish(self.t1, self.sampler.cpu_now())
+
+
+def _loaded_files() -> set[str]:
+    """Real paths of every module file this run imported (findings elsewhere could not run)."""
+    out = set()
+    for m in list(sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        if isinstance(f, str):
+            out.add(os.path.realpath(f))
+    return out

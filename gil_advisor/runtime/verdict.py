@@ -20,7 +20,7 @@ GIL_SHARE_CONFIRM = 0.10  # share of thread time off CPU waiting for the GIL (W1
 PARALLEL_FRACTION = 0.80  # used/wanted CPUs >= this x possible parallelism: it ran in parallel
 IO_SHARE_REFUTE = 0.50  # share of thread time in I/O, sleeps or lock waits
 RUNTIME_MIN_THREAD_S = 0.2
-RUNTIME_GIL_SHARE = 0.20
+RUNTIME_GIL_SHARE = 0.10
 RUNTIME_WANTS_PYTHON = 0.60  # (on CPU + waiting for GIL) share of a thread group's time
 
 SPEEDUP_MODEL = (

@@ -21,6 +21,7 @@ from gil_advisor.static.summary import CallRec, FunctionRec, LoopRec
 CPU, IO, UNKNOWN, TRIVIAL = "cpu", "io", "unknown", "trivial"
 GIL_BOUND = frozenset({CPU, HOLDS})
 CONFIDENCE = ("low", "medium", "high")
+LEVEL = {c: i for i, c in enumerate(CONFIDENCE)}
 
 # How a callee's kind counts in its caller.
 EFFECT_OF_KIND = {CPU: CPU, HOLDS: HOLDS, IO: BLOCKING, RELEASES: RELEASES, UNKNOWN: UNKNOWN, TRIVIAL: PYTHON}
@@ -53,6 +54,7 @@ class WorkClassifier:
         self.max_depth = max_depth
         self._cache: dict[str, WorkSummary] = {}
         self._active: set[str] = set()
+        self._truncated = False
 
     def classify(self, handle: FunctionHandle, depth: int = 0) -> WorkSummary:
         key = handle.full
@@ -61,12 +63,15 @@ class WorkClassifier:
         if key in self._active:
             return WorkSummary(CPU, "high", [self._ev(handle, "recursion", f"{key} calls itself (recursion in pure Python)", handle.rec.line, handle.rec.col)], "recursion")
         self._active.add(key)
+        outer_truncated, self._truncated = self._truncated, False
         try:
             result = self._classify(handle, depth)
         finally:
             self._active.discard(key)
-        if depth == 0 or key not in self._cache:
+        # A summary cut short by the depth limit is only right at this depth: don't reuse it.
+        if not self._truncated:
             self._cache[key] = result
+        self._truncated = self._truncated or outer_truncated
         return result
 
     def classify_external(self, name: str, location: Evidence) -> Optional[WorkSummary]:
@@ -106,7 +111,9 @@ class WorkClassifier:
             return out
 
         io_ev: list[Evidence] = []
-        cpu_ev: list[tuple[bool, list[Evidence]]] = []  # (strong, chain)
+        # (level, chain): 2 = nested loops, while-loops, recursion; 1 = a loop with
+        # arithmetic; 0 = a loop that only calls methods (may run once or twice)
+        cpu_ev: list[tuple[int, list[Evidence]]] = []
         holds_ev: list[tuple[bool, list[Evidence]]] = []
         rel_ev: list[Evidence] = []
         unk = False
@@ -134,7 +141,13 @@ class WorkClassifier:
                 chain = [self._ev(handle, "loop", f"{where} doing pure-Python work" + (f" (arithmetic/comparisons: {compute})" if compute else ""), lp.line, lp.col)]
                 if sub is not None:
                     chain += [self._ev(handle, "call", f"calls {sub.what} in the loop", sub.call.line, sub.call.col)] + sub.sub.evidence
-                cpu_ev.append((nested or lp.kind == "while" or sub is not None, chain))
+                if (nested or lp.kind == "while") and compute:
+                    level = 2
+                elif sub is not None:
+                    level = LEVEL[sub.sub.confidence]
+                else:
+                    level = 1 if compute else 0
+                cpu_ev.append((level, chain))
             elif kind == HOLDS:
                 first = next(e for e in inner if e.effect == HOLDS)
                 chain = [self._ev(handle, "holds-gil", f"{where} that calls {first.what}, which holds the GIL", first.call.line, first.call.col)]
@@ -151,7 +164,7 @@ class WorkClassifier:
                 unk = True
             elif e.effect == CPU and e.sub is not None:
                 chain = [self._ev(handle, "call", f"calls {e.what}", e.call.line, e.call.col)] + e.sub.evidence
-                cpu_ev.append((e.sub.confidence == "high", chain))
+                cpu_ev.append((LEVEL[e.sub.confidence], chain))
             elif e.effect == HOLDS:
                 chain = [self._ev(handle, "holds-gil", f"calls {e.what}, which holds the GIL", e.call.line, e.call.col)]
                 if e.sub is not None:
@@ -159,11 +172,12 @@ class WorkClassifier:
                 holds_ev.append((bool(e.sub and e.sub.confidence == "high"), chain))
 
         if cpu_ev:
-            strong = [c for s, c in cpu_ev if s]
-            chain = strong[0] if strong else cpu_ev[0][1]
+            level, chain = max(cpu_ev, key=lambda lc: lc[0])
+            if unk:
+                level = min(level, 0)  # unknown calls beside the loop may be what takes the time
             if not io_ev:
-                return WorkSummary(CPU, "high" if strong and not unk else ("medium" if not unk else "low"), chain, "cpu")
-            if strong:
+                return WorkSummary(CPU, CONFIDENCE[level], chain, "cpu")
+            if level == 2:
                 return WorkSummary(CPU, "low", chain, "cpu beside I/O")
         if io_ev:
             return WorkSummary(IO, "high", io_ev[:1], "io")
@@ -211,6 +225,7 @@ class WorkClassifier:
                     rec_ev = self._ev(handle, "recursion", f"{tg.handle.full} recurses (pure-Python recursion)", call.line, call.col)
                     return _Effect(CPU, call, tg.handle.full, WorkSummary(CPU, "high", [rec_ev], "recursion"))
                 if depth >= self.max_depth:
+                    self._truncated = True
                     return _Effect(UNKNOWN, call, tg.handle.full)
                 sub = self.classify(tg.handle, depth + 1)
                 return _Effect(EFFECT_OF_KIND[sub.kind], call, tg.handle.full, sub)
@@ -223,8 +238,11 @@ class WorkClassifier:
             return _Effect(known[0], call, name)
         if t == "meth":
             known = self.knowledge.lookup_method(ref["name"], call.nargs, frozenset(call.keywords))
-            # str/list/dict methods on local values are interpreter work
-            return _Effect(known[0] if known else PYTHON, call, f".{ref['name']}()")
+            if known is not None:
+                return _Effect(known[0], call, f".{ref['name']}()")
+            # A value made in this function (a list, a str) runs interpreter work; an object
+            # handed in from outside may be a client of anything: not evidence.
+            return _Effect(UNKNOWN if ref.get("recv") == "outside" else PYTHON, call, f".{ref['name']}()")
         if t in ("poolmeth", "partial", "pool", "inst"):
             return _Effect(NEUTRAL, call, t)
         return _Effect(UNKNOWN, call, ref.get("name", "a dynamic call"))

@@ -181,6 +181,9 @@ class Extractor(cst.CSTVisitor):
                 return {"t": "method", "cls": base["cls"], "name": attr}
             if t == "pool":
                 return {"t": "poolmeth", "pool": base, "name": attr}
+            if t in ("param", "unknown", "meth", "method"):
+                # a parameter, an unresolvable global, or an attribute of one: made elsewhere
+                return {"t": "meth", "name": attr, "recv": "outside"}
             return {"t": "meth", "name": attr}
         if isinstance(node, cst.Lambda):
             return {"t": "name", "q": self.full(self.lambda_qualname(node))}

@@ -4,6 +4,7 @@ Facts and sources: ../shared/gil-facts.md §4 (processes, subinterpreters, free-
 """
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from gil_advisor.finding import Remedy
@@ -12,11 +13,12 @@ from gil_advisor.static.resolve import Target
 
 # What to say about GIL-holding C calls, by the module that holds it.
 HOLDS_ALTERNATIVES = {
-    "re": "the third-party `regex` module releases the GIL while matching immutable str/bytes",
-    "builtins.sorted": "numpy.sort on an array releases the GIL",
-    "json": "orjson and ujson hold the GIL too: parse in processes, or parse less",
-    "pickle": "no pickle implementation releases the GIL: serialise in processes or send bytes",
+    "re": ("Use the `regex` module", "the third-party `regex` module releases the GIL while matching immutable str/bytes (pass `concurrent=True` to be sure)."),
+    "builtins.sorted": ("Sort in NumPy", "numpy.sort on an array of numbers releases the GIL."),
+    "json": ("Parse less, or in processes", "orjson and ujson are faster but hold the GIL too: no JSON parser runs in parallel on threads."),
+    "pickle": ("Serialise in processes", "no pickle implementation releases the GIL: do the (de)serialisation in worker processes, or pass bytes."),
 }
+HELD_NAME = re.compile(r"(?:calls|worker) ([\w.]+)")
 
 
 def picklability(target: Target) -> Optional[str]:
@@ -67,9 +69,14 @@ def remedies_for(target: Target, work: WorkSummary, spawn_kind: str, main_guarde
         )
     else:
         holder = next((e.description for e in work.evidence if e.kind == "holds-gil"), "")
-        alt = next((v for k, v in HOLDS_ALTERNATIVES.items() if k in holder), None)
-        detail = "a C call that holds the GIL runs one thread at a time however many threads call it"
-        out.append(Remedy("native", "Use a library that releases the GIL", (alt or detail) + "."))
+        m = HELD_NAME.search(holder)
+        held = m.group(1) if m else ""
+        alt = next((v for k, v in HOLDS_ALTERNATIVES.items() if held == k or held.startswith(k + ".")), None)
+        title, detail = alt or (
+            "Use a library that releases the GIL",
+            "a C call that holds the GIL runs one thread at a time however many threads call it; look for a native library that releases it.",
+        )
+        out.append(Remedy("native", title, detail))
     out.append(
         Remedy(
             "interpreter",

@@ -43,6 +43,10 @@ def main():
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(2) as pool:
             print("mp", sum(pool.map(abs, range(-10, 10))))
+    if mode == "activecount":
+        while threading.active_count() > 1:  # must not wait for the tracer's own thread
+            time.sleep(0.01)
+        print("alone")
     if mode == "interrupt":
         t.join()
         raise KeyboardInterrupt

@@ -1,0 +1,245 @@
+"""The runtime tracer on real programs (tests/trace_workloads), run in subprocesses.
+
+Assertions are on verdicts that hold on a busy 2-core host, never on tight timing ratios.
+Run this file with each interpreter: 3.11 exercises the sampler, 3.12/3.13 sys.monitoring.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gil_advisor.finding import Finding, Location
+
+ROOT = Path(__file__).resolve().parent.parent
+WL = Path(__file__).resolve().parent / "trace_workloads"
+TIMEOUT = 60
+HAS_SYSMON = sys.version_info >= (3, 12)
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the tracer reads /proc")
+
+
+def findings_for(tmp_path: Path, script: str, func: str) -> Path:
+    """A static-findings file naming `func` in `script` as a GIL001 worker."""
+    path = WL / script
+    tree = ast.parse(path.read_text())
+    line = next(n.lineno for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func)
+    f = Finding(
+        "GIL001", Location(str(path), line, 1), "test finding", f"{path.stem}.{func}",
+        Location(str(path), line, 1), "high", "Thread", "2",
+    )
+    out = tmp_path / f"findings-{path.stem}-{func}.json"
+    out.write_text(json.dumps({"version": 1, "findings": [f.to_dict()], "errors": []}))
+    return out
+
+
+def trace(tmp_path, *args, stdin=None, cwd=WL, expect_json=True):
+    out = tmp_path / "report.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "gil_advisor.runtime", "--json", str(out), *args]
+    p = subprocess.run(
+        cmd, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=TIMEOUT
+    )
+    report = json.loads(out.read_text()) if expect_json and out.exists() else None
+    return p, report
+
+
+def verdict_of(report, func):
+    (f,) = [f for f in report["findings"] if f["worker"].endswith("." + func)]
+    return f
+
+
+# -- verdicts ---------------------------------------------------------------------------
+
+
+def test_cpu_threads_confirmed(tmp_path):
+    p, rep = trace(tmp_path, "--findings", str(findings_for(tmp_path, "cpu_threads.py", "crunch")), "cpu_threads.py", "1.0")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "done 2\n"
+    f = verdict_of(rep, "crunch")
+    assert f["verdict"] == "confirmed", f["measured"]
+    m = f["measured"]
+    assert m["threads"] == 2 and m["max_concurrent"] == 2
+    assert m["shares"]["waiting_for_gil"] > 0.1
+    assert m["parallelism"] < 1.5
+    assert m["projected_speedup"]["processes"] == 2 and m["projected_speedup"]["worker"] > 1.0
+    assert rep["complete"] is True
+    assert rep["backend"]["name"] == ("sysmon" if HAS_SYSMON else "sampler")
+    assert rep["process"]["gil_probe"]["median_ms"] >= 1.0
+    assert "CONFIRMED" in p.stderr
+
+
+def test_hashlib_threads_refuted(tmp_path):
+    p, rep = trace(tmp_path, "--findings", str(findings_for(tmp_path, "hash_threads.py", "digest")), "hash_threads.py", "1.0")
+    assert p.returncode == 0, p.stderr
+    f = verdict_of(rep, "digest")
+    assert f["verdict"] == "refuted", f["measured"]
+    assert "parallel" in f["measured"]["reason"]
+    assert rep["process"]["gil_probe"]["median_ms"] < 1.0
+
+
+def test_io_threads_refuted(tmp_path):
+    p, rep = trace(tmp_path, "--findings", str(findings_for(tmp_path, "io_threads.py", "talk")), "io_threads.py", "1.0")
+    assert p.returncode == 0, p.stderr
+    f = verdict_of(rep, "talk")
+    assert f["verdict"] == "refuted", f["measured"]
+    assert f["measured"]["shares"]["io_or_sleep"] > 0.5
+
+
+def test_single_worker_not_concurrent(tmp_path):
+    p, rep = trace(tmp_path, "--findings", str(findings_for(tmp_path, "single_worker.py", "crunch")), "single_worker.py", "0.6")
+    assert p.returncode == 0, p.stderr
+    f = verdict_of(rep, "crunch")
+    assert f["verdict"] == "not-concurrent", f["measured"]
+    assert f["measured"]["threads"] == 1
+    assert rep["runtime_findings"] == []
+
+
+def test_runtime_only_finding_without_static(tmp_path):
+    p, rep = trace(tmp_path, "--no-static", "cpu_threads.py", "1.0")
+    assert p.returncode == 0, p.stderr
+    assert rep["findings"] == [] and rep["static"]["source"] == "none"
+    (rf,) = [r for r in rep["runtime_findings"] if r["entry"]["function"] == "crunch"]
+    assert rf["threads"] == 2
+    hot = rf["hot_locations"][0]
+    assert hot["path"].endswith("cpu_threads.py") and hot["function"] == "crunch"
+    assert "without a static finding" in p.stderr
+
+
+def test_not_exercised(tmp_path):
+    p, rep = trace(tmp_path, "--findings", str(findings_for(tmp_path, "behaviour.py", "spin")), "behaviour.py", "stdin", stdin="")
+    assert p.returncode == 0
+    assert verdict_of(rep, "spin")["verdict"] == "not-concurrent"
+    p, rep = trace(tmp_path, "--findings", str(findings_for(tmp_path, "cpu_threads.py", "crunch")), "single_worker.py", "0.1")
+    assert verdict_of(rep, "crunch")["verdict"] == "not-exercised"
+
+
+# -- behaving like python script.py -----------------------------------------------------------
+
+
+def test_argv_stdout_and_main_module(tmp_path):
+    p, rep = trace(tmp_path, "--no-static", "behaviour.py", "ok", "--json", "-q")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "argv=['ok', '--json', '-q']",
+        "main=__main__ file=behaviour.py path0=trace_workloads",
+        "finished",
+    ]
+    assert "gil-advisor trace: behaviour.py exited with 0" in p.stderr
+    assert rep["process"]["exit_code"] == 0 and rep["process"]["target"]["argv"] == ["ok", "--json", "-q"]
+
+
+def test_stdin_passes_through(tmp_path):
+    p, _ = trace(tmp_path, "-q", "--no-static", "behaviour.py", "stdin", stdin="hello\n")
+    assert "stdin=hello" in p.stdout
+    assert p.stderr == ""  # -q: nothing from the tracer
+
+
+def test_sys_exit_code_after_threads_finish(tmp_path):
+    p, rep = trace(tmp_path, "--no-static", "behaviour.py", "exit3")
+    assert p.returncode == 3
+    assert rep["process"]["ended_by"] == "sys.exit" and rep["complete"] is True
+    # the non-daemon thread still ran to its end before the report
+    assert any(not t["main"] and (t["cpu_s"] or 0) > 0.1 for t in rep["threads"])
+
+
+def test_uncaught_exception(tmp_path):
+    p, rep = trace(tmp_path, "--no-static", "behaviour.py", "raise")
+    assert p.returncode == 1
+    assert "Traceback (most recent call last):" in p.stderr
+    assert 'raise ValueError("boom from the target")' in p.stderr
+    assert "ValueError: boom from the target" in p.stderr
+    assert "gil_advisor" not in p.stderr.split("ValueError")[0]  # no tracer frames
+    assert rep["process"]["ended_by"] == "exception" and rep["process"]["exit_code"] == 1
+
+
+def test_keyboard_interrupt(tmp_path):
+    p, rep = trace(tmp_path, "--no-static", "behaviour.py", "interrupt")
+    assert p.returncode == 130
+    assert "KeyboardInterrupt" in p.stderr
+    assert rep["process"]["ended_by"] == "keyboard-interrupt" and rep["complete"] is False
+
+
+def test_daemon_thread_does_not_hang(tmp_path):
+    p, rep = trace(tmp_path, "--no-static", "behaviour.py", "daemon")
+    assert p.returncode == 0
+    assert rep["process"]["wall_s"] < 20
+    assert any(t["daemon"] for t in rep["process"]["threads_alive_at_exit"])
+
+
+def test_tracer_thread_is_invisible(tmp_path):
+    p, _ = trace(tmp_path, "-q", "--no-static", "behaviour.py", "activecount")
+    assert p.returncode == 0 and "alone" in p.stdout
+
+
+def test_fork_child_writes_no_report(tmp_path):
+    p, rep = trace(tmp_path, "--no-static", "behaviour.py", "fork")
+    assert p.returncode == 0, p.stderr
+    assert "child done" in p.stdout and "child exit 7" in p.stdout
+    assert p.stderr.count("gil-advisor trace:") == 1
+    assert rep["process"]["exit_code"] == 0
+
+
+def test_multiprocessing_fork_pool(tmp_path):
+    p, rep = trace(tmp_path, "--no-static", "behaviour.py", "mp")
+    assert p.returncode == 0, p.stderr
+    assert "mp 100" in p.stdout
+    assert p.stderr.count("gil-advisor trace:") == 1 and rep["complete"]
+
+
+def test_module_mode_with_default_static_analysis(tmp_path):
+    pytest.importorskip("gil_advisor.api")
+    p, rep = trace(tmp_path, "-m", "tpkg.work", "--seconds", "0.8", "-q")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "module done __main__ True\n"
+    assert rep["static"]["source"] == "api.check"
+    assert rep["process"]["target"]["kind"] == "module"
+    f = verdict_of(rep, "crunch")
+    assert f["verdict"] == "confirmed", f["measured"]
+
+
+def test_module_mode_with_findings_file(tmp_path):
+    path = WL / "tpkg" / "work.py"
+    f = Finding("GIL001", Location(str(path), 21, 1), "m", "tpkg.work.crunch", Location(str(path), 7, 1), "high", "Thread", "2")
+    ff = tmp_path / "f.json"
+    ff.write_text(json.dumps({"version": 1, "findings": [f.to_dict()], "errors": []}))
+    p, rep = trace(tmp_path, "--findings", str(ff), "-m", "tpkg.work", "--seconds", "0.3")
+    assert p.returncode == 0, p.stderr
+    assert verdict_of(rep, "crunch")["measured"]["calls"] == 2
+
+
+def test_missing_script_and_module(tmp_path):
+    p, rep = trace(tmp_path, "no_such_file.py", expect_json=False)
+    assert p.returncode == 2 and "can't open file" in p.stderr
+    p, rep = trace(tmp_path, "-m", "no_such_module_xyz", expect_json=False)
+    assert p.returncode == 1 and "no_such_module_xyz" in p.stderr
+
+
+def test_json_is_written_atomically_with_schema(tmp_path):
+    p, rep = trace(tmp_path, "-q", "--no-static", "single_worker.py", "0.2")
+    assert set(rep) >= {"version", "host", "backend", "process", "threads", "findings", "runtime_findings", "complete"}
+    assert rep["version"] == 1 and rep["backend"]["reason"]
+    assert rep["host"]["usable_cores"] >= 1 and rep["host"]["switch_interval_s"] == 0.005
+    assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".gil-advisor-")] == []
+
+
+@pytest.mark.parametrize("backend", ["sampler", "profile"])
+def test_other_backends_confirm(tmp_path, backend):
+    p, rep = trace(
+        tmp_path, "--backend", backend, "--findings", str(findings_for(tmp_path, "cpu_threads.py", "crunch")),
+        "cpu_threads.py", "1.0",
+    )
+    assert p.returncode == 0, p.stderr
+    assert rep["backend"]["name"] == backend
+    assert verdict_of(rep, "crunch")["verdict"] == "confirmed"
+
+
+@pytest.mark.skipif(HAS_SYSMON, reason="sys.monitoring exists here")
+def test_sysmon_unavailable_is_an_error(tmp_path):
+    p, _ = trace(tmp_path, "--backend", "sysmon", "single_worker.py", expect_json=False)
+    assert p.returncode == 2 and "3.12" in p.stderr
