@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 import sys
 from typing import Optional, Sequence
 
@@ -13,6 +14,7 @@ from gil_advisor.output import FORMATS, render
 from gil_advisor.output.text import summary_line
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+DEFAULT_CACHE_DIR = ".gil-advisor-cache"
 
 
 def _codes(value: str) -> list[str]:
@@ -36,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--min-confidence", choices=CONFIDENCES, help="hide findings below this confidence (default: medium)")
     check.add_argument("-j", "--jobs", type=int, help="worker processes (default: usable CPUs)")
     check.add_argument("--config", help="read options from this pyproject.toml or setup.cfg")
+    check.add_argument("--cache-dir", help="where to keep per-file results (default: .gil-advisor-cache)")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     check.add_argument("-q", "--quiet", action="store_true", help="text format: one line per finding, no summary")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -85,7 +89,12 @@ def run_check(args: argparse.Namespace) -> int:
             exclude=args.exclude,
             min_confidence=args.min_confidence,
             jobs=args.jobs,
+            cache_dir=args.cache_dir,
         )
+        if args.no_cache:
+            config = replace(config, cache_dir="")
+        elif not config.cache_dir:
+            config = replace(config, cache_dir=DEFAULT_CACHE_DIR)
     except ConfigError as exc:
         print(f"gil-advisor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

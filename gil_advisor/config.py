@@ -34,6 +34,7 @@ class Config:
     blocking: tuple[str, ...] = ()  # ... that block (I/O, waiting)
     holds_gil: tuple[str, ...] = ()  # ... that hold it
     jobs: int = 0  # 0: every usable CPU
+    cache_dir: str = ""  # "" (the library default): no cache; the CLI defaults to .gil-advisor-cache
     source: Optional[str] = None  # where the config was read from
 
     def enabled(self, code: str) -> bool:
@@ -78,6 +79,10 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
             if isinstance(value, bool) or ivalue < INT_OPTIONS[name]:
                 raise ConfigError(f"{source}: {key} must be an integer >= {INT_OPTIONS[name]}, got {value!r}")
             out[name] = ivalue
+        elif name == "cache_dir":
+            if not isinstance(value, str):
+                raise ConfigError(f"{source}: cache-dir must be a string path")
+            out[name] = value
         elif name == "min_confidence":
             if value not in CONFIDENCES:
                 raise ConfigError(f"{source}: min-confidence must be one of {', '.join(CONFIDENCES)}, got {value!r}")

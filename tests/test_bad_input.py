@@ -13,12 +13,12 @@ def test_each_bad_file_one_diagnostic_and_the_rest_analysed(write):
     root = write(
         {
             "good.py": GOOD,
-            "syntax.py": "import threading\ndef f(:\n    pass\n",
-            "latin.py": "import threading\nname = '\xe9t\xe9'\n".encode("latin-1"),
-            "nulls.py": b"import threading\x00\nx = 1\n",
-            "deep.py": "import threading\nx = " + "[" * 10_000 + "]" * 10_000 + "\n",
-            "deep_calls.py": "import threading\nx = " + "f(" * 3000 + ")" * 3000 + "\n",
-            "bad_cookie.py": b"# -*- coding: nonsense -*-\nimport threading\n",
+            "syntax.py": "from threading import Thread\ndef f(:\n    pass\n",
+            "latin.py": "from threading import Thread\nname = '\xe9t\xe9'\n".encode("latin-1"),
+            "nulls.py": b"from threading import Thread\x00\nx = 1\n",
+            "deep.py": "from threading import Thread\nx = " + "[" * 10_000 + "]" * 10_000 + "\n",
+            "deep_calls.py": "from threading import Thread\nx = " + "f(" * 3000 + ")" * 3000 + "\n",
+            "bad_cookie.py": b"# -*- coding: nonsense -*-\nfrom threading import Thread\n",
         }
     )
     report = check([str(root)])
@@ -34,7 +34,7 @@ def test_each_bad_file_one_diagnostic_and_the_rest_analysed(write):
 
 
 def test_huge_file_is_skipped_with_a_diagnostic(write):
-    body = "import threading\n" + "x = 1\n" * 2_000_000
+    body = "from threading import Thread\n" + "x = 1\n" * 2_000_000
     root = write({"huge.py": body, "good.py": GOOD})
     report = check([str(root)], Config(max_file_size=5_000_000))
     assert len(report.errors) == 1 and "max-file-size" in report.errors[0].message
@@ -48,7 +48,7 @@ def test_generated_50mb_module_without_threads_costs_nothing(write):
 
 
 def test_cli_keeps_exit_code_and_reports_errors_without_traceback(write):
-    root = write({"syntax.py": "import threading\nclass (:\n"})
+    root = write({"syntax.py": "from threading import Thread\nclass (:\n"})
     r = run_cli("check", root)
     assert r.returncode == 0
     assert "syntax.py: error: syntax error" in r.stderr

@@ -8,6 +8,7 @@ from typing import Callable, Iterator, Optional
 from gil_advisor.config import Config
 from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
 from gil_advisor.knowledge import Knowledge
+from gil_advisor.static.cache import Cache, ensure_tag
 from gil_advisor.static.classify import WorkClassifier
 from gil_advisor.static.project import Project, discover, summarise_file
 from gil_advisor.static.resolve import FunctionHandle, Resolver
@@ -26,21 +27,28 @@ def usable_cpus() -> int:
 
 
 def _summarise_batch(args):
-    paths, max_bytes = args
-    return [summarise_file(p, max_bytes, require_hint=True) for p in paths]
+    paths, max_bytes, cache = args
+    return [summarise_file(p, max_bytes, require_hint=True, cache=cache) for p in paths]
 
 
-def summarise_all(files: list[str], config: Config, progress: Optional[Callable[[int], None]] = None):
+def make_cache(config: Config) -> Optional[Cache]:
+    if not config.cache_dir:
+        return None
+    ensure_tag(config.cache_dir)
+    return Cache.for_config(config.cache_dir, config.fingerprint())
+
+
+def summarise_all(files: list[str], config: Config, progress: Optional[Callable[[int], None]] = None, cache=None):
     """Results in file order, using processes when it pays (our own advice)."""
     jobs = config.jobs or usable_cpus()
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         for f in files:
-            yield summarise_file(f, config.max_file_size, require_hint=True)
+            yield summarise_file(f, config.max_file_size, require_hint=True, cache=cache)
             if progress:
                 progress(1)
         return
     size = max(1, min(32, len(files) // (jobs * 8)))
-    batches = [(files[i:i + size], config.max_file_size) for i in range(0, len(files), size)]
+    batches = [(files[i:i + size], config.max_file_size, cache) for i in range(0, len(files), size)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for batch in pool.map(_summarise_batch, batches):
             yield from batch
@@ -51,8 +59,9 @@ def summarise_all(files: list[str], config: Config, progress: Optional[Callable[
 def check(paths: list[str], config: Optional[Config] = None, progress=None) -> Report:
     config = config or Config()
     files = discover(paths, config.exclude)
-    project = Project(files, config.max_file_size)
-    for path, result in zip(files, summarise_all(files, config, progress)):
+    cache = make_cache(config)
+    project = Project(files, config.max_file_size, cache)
+    for path, result in zip(files, summarise_all(files, config, progress, cache)):
         project.add(project_module(project, path), result)
     report = analyse_project(project, config)
     report.files_checked = len(files)

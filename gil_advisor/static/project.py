@@ -29,7 +29,8 @@ DEFAULT_EXCLUDES = (
 )
 
 # A cheap look for anything that can hand work to a thread (issue: skip what cannot matter).
-SPAWN_HINT = re.compile(rb"thread|Thread|concurrent|to_thread|run_in_executor|multiprocessing")
+# Every spawn form names one of these (Thread subclasses name their base).
+SPAWN_HINT = re.compile(rb"Thread\b|Timer\b|start_new|ThreadPool|to_thread|run_in_executor|multiprocessing\.dummy|futures")
 
 MAX_DEPTH = 200  # deeper ASTs make libcst's visitors recurse past the interpreter's limit
 
@@ -94,17 +95,18 @@ class SourceError(Exception):
     """A file that cannot be analysed; the message is the one diagnostic for it."""
 
 
-def read_source(path: str, max_bytes: int) -> tuple[bytes, str]:
+def read_bytes(path: str, max_bytes: int) -> bytes:
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
-            raise SourceError(
-                f"skipped: {size / 1e6:.1f} MB is over the max-file-size limit of {max_bytes / 1e6:.1f} MB"
-            )
+            raise SourceError(f"skipped: {size:,} bytes is over the max-file-size limit of {max_bytes:,} bytes")
         with open(path, "rb") as fh:
-            data = fh.read()
+            return fh.read()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def decode(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
@@ -112,7 +114,7 @@ def read_source(path: str, max_bytes: int) -> tuple[bytes, str]:
         raise SourceError(f"cannot decode: {exc}") from None
     except UnicodeDecodeError as exc:
         raise SourceError(f"not valid {exc.encoding} at byte {exc.start}: declare the encoding (PEP 263) or fix the file") from None
-    return data, text
+    return text
 
 
 def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> ModuleSummary:
@@ -160,23 +162,35 @@ def _max_depth(tree: ast.AST) -> int:
     return deepest
 
 
-def summarise_file(path: str, max_bytes: int, require_hint: bool) -> Union[ModuleSummary, FileError, None]:
+def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) -> Union[ModuleSummary, FileError, None]:
     """The unit of work that runs in a worker process and is cached: plain data out."""
     module, is_package = module_name_for(path)
     try:
-        data, text = read_source(path, max_bytes)
-        if require_hint and not SPAWN_HINT.search(data):
-            return None
-        return parse_and_extract(path, text, module, is_package)
+        data = read_bytes(path, max_bytes)
     except SourceError as exc:
         return FileError(path, str(exc))
+    if require_hint and not SPAWN_HINT.search(data):
+        return None
+    key = cache.key(data, module, path) if cache is not None else None
+    if key is not None:
+        hit = cache.get(key, path)
+        if hit is not False:
+            return hit
+    try:
+        result: Union[ModuleSummary, FileError] = parse_and_extract(path, decode(data), module, is_package)
+    except SourceError as exc:
+        result = FileError(path, str(exc))
+    if key is not None:
+        cache.put(key, result)
+    return result
 
 
 class Project:
     """All files of the run by module name; summaries are made once, on first need."""
 
-    def __init__(self, files: list[str], max_bytes: int):
+    def __init__(self, files: list[str], max_bytes: int, cache=None):
         self.max_bytes = max_bytes
+        self.cache = cache
         self.files: dict[str, SourceFile] = {}
         for f in files:
             module, is_package = module_name_for(f)
@@ -203,7 +217,7 @@ class Project:
             src = self.files.get(module)
             if src is None:
                 return None
-            self.add(module, summarise_file(src.path, self.max_bytes, require_hint=False))
+            self.add(module, summarise_file(src.path, self.max_bytes, require_hint=False, cache=self.cache))
         return self.summaries.get(module)
 
     def split_module(self, qualified: str) -> Optional[tuple[str, str]]:

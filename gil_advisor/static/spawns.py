@@ -34,20 +34,28 @@ class Spawn:
 
 def collect(resolver: Resolver, summaries: list[ModuleSummary], entry_points: set[str]) -> Iterator[Spawn]:
     """Every spawn in the given modules, with Thread-subclass instantiations added."""
+    # Thread subclasses are defined in files that mention threads, so the loaded modules
+    # hold them all; knowing their names first spares resolving every other call.
+    thread_classes = {
+        cls.qualname.rsplit(".", 1)[-1]
+        for summary in summaries
+        for cls in summary.classes.values()
+        if cls.bases and resolver.is_thread_class(resolver.full(summary, cls.qualname))
+    }
     for summary in summaries:
         for fn in summary.functions.values():
-            spawns = list(fn.spawns) + list(_subclass_spawns(resolver, fn))
+            spawns = list(fn.spawns) + list(_subclass_spawns(resolver, fn, thread_classes))
             for rec in spawns:
                 targets = rec.target.get("_targets") or resolver.target(rec.target)
                 yield Spawn(summary, fn, rec, targets)
 
 
-def _subclass_spawns(resolver: Resolver, fn: FunctionRec) -> Iterator[SpawnRec]:
+def _subclass_spawns(resolver: Resolver, fn: FunctionRec, thread_classes: set) -> Iterator[SpawnRec]:
     for call in fn.calls:
         if call.ref.get("t") != "name":
             continue
         q = call.ref["q"]
-        if not q[:1].isalpha() or q.startswith("builtins.") or resolver.cls(q) is None:
+        if q.rsplit(".", 1)[-1] not in thread_classes or resolver.cls(q) is None:
             continue
         if resolver.is_thread_class(q):
             run = resolver.method(q, "run")

@@ -116,3 +116,31 @@ class ModuleSummary:
             main_guarded=d["main_guarded"],
             noqa=d.get("noqa", {}),
         )
+
+
+def _check(cond: bool, what: str) -> None:
+    if not cond:
+        raise ValueError(f"invalid summary: {what}")
+
+
+def validate_summary(s: ModuleSummary) -> None:
+    """Type-check a summary read from an untrusted place (the cache)."""
+    _check(isinstance(s.module, str) and isinstance(s.path, str), "module/path")
+    _check(isinstance(s.names, dict) and all(isinstance(v, dict) for v in s.names.values()), "names")
+    _check(isinstance(s.noqa, dict) and all(isinstance(v, list) for v in s.noqa.values()), "noqa")
+    for c in s.classes.values():
+        _check(isinstance(c.qualname, str) and isinstance(c.methods, dict) and isinstance(c.bases, list), "class")
+        _check(all(isinstance(b, dict) for b in c.bases) and all(isinstance(v, str) for v in c.methods.values()), "class")
+        _check(all(m in s.functions for m in c.methods.values()), "class methods")
+    for f in s.functions.values():
+        _check(isinstance(f.qualname, str) and isinstance(f.line, int) and isinstance(f.params, list), "function")
+        for c in f.calls:
+            _check(isinstance(c.ref, dict) and isinstance(c.line, int) and isinstance(c.loop, int), "call")
+            _check(isinstance(c.args, list) and isinstance(c.kwargs, dict) and isinstance(c.nargs, int), "call")
+            _check(-1 <= c.loop < len(f.loops), "call loop")
+        for i, lp in enumerate(f.loops):
+            _check(lp.id == i and isinstance(lp.compute, int) and -1 <= lp.parent < i, "loop")
+        for sp in f.spawns:
+            _check(isinstance(sp.kind, str) and isinstance(sp.target, dict) and isinstance(sp.line, int), "spawn")
+            _check(-1 <= sp.loop < len(f.loops), "spawn loop")
+        _check(all(isinstance(x, list) and len(x) == 2 for x in f.spins + f.joins), "spins/joins")
