@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,8 @@ PROGRAM = textwrap.dedent(
 
     if __name__ == "__main__":
         kind, n = sys.argv[1], int(sys.argv[2])
+        if kind == "empty":
+            sys.exit(0)
         threads = [threading.Thread(target=work, args=(kind, n)) for _ in range(2)]
         for t in threads:
             t.start()
@@ -71,7 +74,7 @@ YAPPI_WRAPPER = textwrap.dedent(
     """
 )
 
-SIZES = {"loops": 180_000, "calls": 8_000_000}
+SIZES = {"loops": 250_000, "calls": 20_000_000, "empty": 0}
 
 
 def have(module: str) -> bool:
@@ -82,7 +85,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the work (default: ~1-2 s per plain run)")
-    ap.add_argument("--workloads", default="loops,calls")
+    ap.add_argument("--workloads", default="loops,calls,empty", help="'empty' measures fixed start-up cost")
     opts = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="gil-advisor-bench-"))
@@ -114,27 +117,44 @@ def main() -> int:
 
     workloads = opts.workloads.split(",")
     times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     for r in range(opts.repeat):
         for wl in workloads:
             n = str(int(SIZES[wl] * opts.scale))
             for name, cmd in configs.items():
+                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
                 subprocess.run(cmd + [wl, n], env=env, check=True, stdout=subprocess.DEVNULL, timeout=600)
                 times.setdefault((name, wl), []).append(time.perf_counter() - t0)
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu.setdefault((name, wl), []).append(
+                    (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+                )
         print(f"round {r + 1}/{opts.repeat} done", file=sys.stderr)
 
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {opts.repeat} interleaved rounds; "
-          "median traced wall / plain wall (plain = median seconds)")
-    header = f"{'configuration':34s}" + "".join(f"{wl:>12s}" for wl in workloads)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {opts.repeat} interleaved rounds, "
+          f"load average {load:.2f} at the end")
+    print("median traced / plain, wall clock and CPU time (user+sys); the plain row gives seconds")
+    header = f"{'configuration':32s}" + "".join(f"{wl + ' wall':>13s}{wl + ' cpu':>12s}" for wl in workloads)
     print(header)
     print("-" * len(header))
     for name in configs:
         cells = []
         for wl in workloads:
-            plain = statistics.median(times[("plain", wl)])
-            med = statistics.median(times[(name, wl)])
-            cells.append(f"{plain:10.2f} s" if name == "plain" else f"{med / plain:11.2f}x")
-        print(f"{name:34s}" + "".join(cells))
+            pw = statistics.median(times[("plain", wl)])
+            pc = statistics.median(cpu[("plain", wl)])
+            if name == "plain":
+                cells.append(f"{pw:11.2f} s{pc:10.2f} s")
+            elif wl == "empty":  # fixed start-up + shutdown cost, in milliseconds
+                w = statistics.median(times[(name, wl)]) - pw
+                c = statistics.median(cpu[(name, wl)]) - pc
+                cells.append(f"{w * 1000:+10.0f} ms{c * 1000:+9.0f} ms")
+            else:
+                w = statistics.median(times[(name, wl)]) / pw
+                c = statistics.median(cpu[(name, wl)]) / pc if pc else float("nan")
+                cells.append(f"{w:12.2f}x{c:11.2f}x")
+        print(f"{name:32s}" + "".join(cells))
     return 0
 
 

@@ -50,7 +50,7 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> dict
         threads.append(
             {
                 "tid": rec.tid,
-                "name": rec.name if rec.ident is not None or rec.name else None,
+                "name": rec.name,
                 "python": rec.ident is not None or rec.name is not None,
                 "main": rec.is_main,
                 "daemon": rec.daemon,
@@ -69,14 +69,14 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> dict
         m = verdict.worker_measurement(
             target.index, slots, records, sampler.probe, cores, backend.exact, wall
         )
-        v, reason = verdict.decide(m)
-        m["reason"] = reason
         loaded = target.path in session.loaded_files or target.path == os.path.realpath(runner.path or "")
         m["file_loaded"] = loaded
-        if v == "not-exercised" and not loaded:
-            m["reason"] = "the program never imported the file that defines this worker"
         for f in target.findings:
-            findings.append({**f.to_dict(), "verdict": v, "measured": m})
+            v, reason = verdict.decide(m, f.code)
+            mf = dict(m, reason=reason)
+            if v == "not-exercised" and not loaded:
+                mf["reason"] = "the program never imported the file that defines this worker"
+            findings.append({**f.to_dict(), "verdict": v, "measured": mf})
     for f in session.targets.unmapped:
         findings.append(
             {**f.to_dict(), "verdict": "not-exercised", "measured": {"reason": "the finding names no worker location"}}
@@ -102,6 +102,7 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> dict
             "contended_share": _r(sum(1 for p in probe if p >= GIL_CONTENDED_S) / len(probe)) if probe else None,
             "threshold_ms": GIL_CONTENDED_S * 1000,
         },
+        "switch_interval_s_at_exit": __import__("sys").getswitchinterval(),
         "threads_seen": len(threads),
         "threads_alive_at_exit": session.alive_at_exit,
         "sampler_ticks": sampler.ticks,
@@ -203,7 +204,7 @@ def render_text(report: dict) -> str:
         f"of {p['usable_cores']}; {p['threads_seen']} thread(s)"
     )
     if g["samples"]:
-        state = "contended" if (g["median_ms"] or 0) >= g["threshold_ms"] else "mostly free"
+        state = "contended" if verdict.is_contended(g["contended_share"]) else "mostly free"
         lines.append(
             f"  GIL probe: median delay {g['median_ms']:.2f} ms, p90 {g['p90_ms']:.2f} ms over {g['samples']} "
             f"samples; {_pct(g['contended_share'])} of samples over {g['threshold_ms']:g} ms -> GIL {state}"

@@ -16,18 +16,31 @@ from gil_advisor.runtime.sampler import GIL_CONTENDED_S, Bucket
 MIN_CONCURRENT_WALL_S = 0.05  # less than this with >=2 threads inside: not concurrent
 MIN_CONCURRENT_SHARE = 0.10  # ... or less than this share of the worker's wall time
 MIN_SAMPLES = 5  # fewer sampled windows inside the worker: inconclusive
+PROBE_CONTENDED_SHARE = 0.30  # share of probe samples over GIL_CONTENDED_S that means "contended"
 GIL_SHARE_CONFIRM = 0.10  # share of thread time off CPU waiting for the GIL (W1 measures 0.2-0.5)
 PARALLEL_FRACTION = 0.80  # used/wanted CPUs >= this x possible parallelism: it ran in parallel
 IO_SHARE_REFUTE = 0.50  # share of thread time in I/O, sleeps or lock waits
 RUNTIME_MIN_THREAD_S = 0.2
 RUNTIME_GIL_SHARE = 0.10
-RUNTIME_WANTS_PYTHON = 0.60  # (on CPU + waiting for GIL) share of a thread group's time
+RUNTIME_WANTS_PYTHON = 0.60  # (on CPU + waiting for a CPU or the GIL) share of a thread's time
 
 SPEEDUP_MODEL = (
     "Amdahl with N = min(threads running the worker at once, usable cores) processes: the threads' "
     "time inside the worker minus their GIL wait, split evenly over N (speedup capped at N); the "
     "rest of the program unchanged; ignores process start-up, pickling and other load on the host"
 )
+
+
+def contended_share(values: list[float]) -> Optional[float]:
+    """Share of probe delays over GIL_CONTENDED_S: ~0.9 with two CPU-bound threads, ~0 when the
+    GIL is free (anchors.md); a share is steadier than the median on short runs."""
+    if not values:
+        return None
+    return round(sum(1 for v in values if v >= GIL_CONTENDED_S) / len(values), 3)
+
+
+def is_contended(share: Optional[float]) -> bool:
+    return share is not None and share >= PROBE_CONTENDED_SHARE
 
 
 def median_ms(values: list[float]) -> Optional[float]:
@@ -68,6 +81,7 @@ def worker_measurement(idx, slots, records, probe, cores, exact, process_wall) -
         shares["on_cpu"] = min(1.0, cpu / thread_s)
     count_at = overlap_predicate(ivs)
     probe_conc = [late for t, late in probe if count_at(t) >= 2]
+    probe_inside = [late for t, late in probe if count_at(t) >= 1]
     mean_conc = thread_s / union if union > 0 else 0.0
     possible = min(mean_conc, cores) if union > 0 else 0.0
     parallelism = cpu / union if union > 0 else 0.0
@@ -107,19 +121,30 @@ def worker_measurement(idx, slots, records, probe, cores, exact, process_wall) -
         "cpus_wanted": _r(wanted, 2),
         "gil_probe_median_ms": median_ms(probe_conc),
         "gil_probe_samples": len(probe_conc),
+        "gil_probe_contended_share": contended_share(probe_conc),
+        "gil_probe_inside_median_ms": median_ms(probe_inside),
+        "gil_probe_inside_contended_share": contended_share(probe_inside),
         "samples": bucket.samples,
         "hot_locations": hot,
         "projected_speedup": speedup,
     }
 
 
-def decide(m: dict) -> tuple[str, str]:
+# Rules whose claim is about one thread hogging the GIL (a spinning thread; CPU work offloaded
+# next to an event loop), not about several threads of the same worker serializing.
+SINGLE_THREAD_CODES = {"GIL003", "GIL004"}
+
+
+def decide(m: dict, code: Optional[str] = None) -> tuple[str, str]:
     """(verdict, reason) from one worker's measurement."""
     if not m["calls"]:
         return "not-exercised", "no thread ran this worker during the run"
     wall = m["wall_s"] or 0.0
     cw = m["concurrent_wall_s"] or 0.0
-    if m["max_concurrent"] < 2 or cw < max(MIN_CONCURRENT_WALL_S, MIN_CONCURRENT_SHARE * wall):
+    concurrent = m["max_concurrent"] >= 2 and cw >= max(MIN_CONCURRENT_WALL_S, MIN_CONCURRENT_SHARE * wall)
+    if not concurrent and code in SINGLE_THREAD_CODES:
+        return _decide_single(m)
+    if not concurrent:
         return (
             "not-concurrent",
             f"ran on {m['threads']} thread(s) but never on two at once for long "
@@ -134,19 +159,22 @@ def decide(m: dict) -> tuple[str, str]:
     gil = sh["waiting_for_gil"] or 0.0
     waits = (sh["io_or_sleep"] or 0.0) + (sh["lock_wait"] or 0.0)
     parallel = possible >= 1.5 and wanted >= PARALLEL_FRACTION * possible
-    contended = probe is not None and probe >= GIL_CONTENDED_S * 1000
-    if parallel:
-        return (
-            "refuted",
-            f"it ran in parallel: {m['parallelism']:.2f} CPUs busy (+ run-queue wait: {wanted:.2f}) of "
-            f"{possible:.2f} possible, so the work releases the GIL (native code or I/O)",
-        )
-    if gil >= GIL_SHARE_CONFIRM and contended and waits < IO_SHARE_REFUTE:
+    contended = is_contended(m.get("gil_probe_contended_share"))
+    # GIL evidence first: on a busy host GIL-bound threads also queue for CPUs, which can look
+    # like "wanted two CPUs"; what they never do is *run* in parallel.
+    ran_parallel = (m["parallelism"] or 0.0) >= PARALLEL_FRACTION * possible
+    if gil >= GIL_SHARE_CONFIRM and contended and waits < IO_SHARE_REFUTE and not ran_parallel:
         return (
             "confirmed",
             f"{m['max_concurrent']} threads ran it at once but spent {gil:.0%} of their time waiting for "
             f"the GIL (probe delay {probe:.1f} ms); they used {m['parallelism']:.2f} of {possible:.2f} "
             "possible CPUs",
+        )
+    if parallel:
+        return (
+            "refuted",
+            f"it ran in parallel: {m['parallelism']:.2f} CPUs busy, {wanted:.2f} counting run-queue wait, of "
+            f"{possible:.2f} possible, so the work releases the GIL (native code or I/O)",
         )
     if waits >= IO_SHARE_REFUTE:
         return (
@@ -167,6 +195,32 @@ def decide(m: dict) -> tuple[str, str]:
     )
 
 
+def _decide_single(m: dict) -> tuple[str, str]:
+    """A worker on one thread: did it hold the GIL (CPU-bound Python) while other threads ran?
+
+    On CPU most of the time + the probe waits ~a switch interval => it held the GIL; on CPU with
+    a free GIL => native code that releases it; mostly blocked => it waits properly."""
+    if m["samples"] < MIN_SAMPLES:
+        return "inconclusive", f"only {m['samples']} samples inside the worker; run it longer"
+    sh = m["shares"]
+    # Run-queue time counts: a spinner starved by a busy host is still a spinner.
+    busy = (sh["on_cpu"] or 0) + (sh["waiting_for_gil"] or 0) + (sh["waiting_for_cpu"] or 0)
+    waits = (sh["io_or_sleep"] or 0) + (sh["lock_wait"] or 0)
+    probe = m.get("gil_probe_inside_median_ms")
+    contended = is_contended(m.get("gil_probe_inside_contended_share"))
+    if waits >= IO_SHARE_REFUTE:
+        return "refuted", f"the thread spent {waits:.0%} of its time blocked with the GIL released"
+    if busy >= RUNTIME_WANTS_PYTHON and contended:
+        return (
+            "confirmed",
+            f"the thread ran (or wanted to run) {busy:.0%} of its time and other threads waited {probe:.1f} ms "
+            "(median) for the GIL meanwhile",
+        )
+    if busy >= RUNTIME_WANTS_PYTHON and probe is not None:
+        return "refuted", f"the thread was busy but the GIL stayed free (probe {probe:.2f} ms): native code"
+    return "inconclusive", "no clear signal"
+
+
 def runtime_findings(records, probe_all, covered_tids, cores) -> list[dict]:
     """Thread groups (by entry function) that were GIL-bound with no static finding covering them."""
     groups: dict[tuple, list] = {}
@@ -183,13 +237,12 @@ def runtime_findings(records, probe_all, covered_tids, cores) -> list[dict]:
         if b.dt < RUNTIME_MIN_THREAD_S:
             continue
         sh = b.shares()
-        wants = sh["on_cpu"] + sh["waiting_for_gil"]
+        wants = sh["on_cpu"] + sh["waiting_for_gil"] + sh["waiting_for_cpu"]
         probe = median_ms(b.probe)
         if (
             sh["waiting_for_gil"] >= RUNTIME_GIL_SHARE
             and wants >= RUNTIME_WANTS_PYTHON
-            and probe is not None
-            and probe >= GIL_CONTENDED_S * 1000
+            and is_contended(contended_share(b.probe))
         ):
             total = max(1, sum(b.hot.values()))
             hot = [

@@ -9,7 +9,7 @@ from gil_advisor.config import Config
 from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
 from gil_advisor.knowledge import Knowledge
 from gil_advisor.static.cache import Cache, ensure_tag
-from gil_advisor.static.classify import WorkClassifier
+from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
 from gil_advisor.static.project import Project, discover, summarise_file
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
@@ -101,15 +101,23 @@ def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding
     for sp in spawns:
         key = (sp.summary.path, sp.where.qualname) if sp.rec.kind != "Thread subclass" else ("subclass", sp.rec.target["cls"])
         siblings = by_site[key]
-        gil_bound = sum(
-            1
-            for s in by_site.get((sp.summary.path, sp.where.qualname), ())
-            if s.rec.kind in THREAD_KINDS and any(t.handle and classifier.classify(t.handle).gil_bound for t in s.targets)
-        )
+        same_function = by_site.get((sp.summary.path, sp.where.qualname), ())
+
+        def gil_bound_threads(same_function=same_function) -> int:
+            return sum(
+                1
+                for s in same_function
+                if s.rec.kind in THREAD_KINDS and any(t.handle and classifier.classify(t.handle).gil_bound for t in s.targets)
+            )
+
         full = f"{sp.summary.module}.{sp.where.qualname}" if sp.summary.module else sp.where.qualname
-        decide_concurrency(sp, siblings, gil_bound, entry_points, full)
+        decide_concurrency(sp, siblings, gil_bound_threads, entry_points, full)
         for target in sp.targets:
-            if target.handle is not None:
+            if not sp.concurrent:
+                # Only GIL003 looks at single threads, and it needs no classification: don't
+                # parse the worker's helpers for nothing.
+                work = WorkSummary(UNKNOWN, "low", [], "a single thread: not classified")
+            elif target.handle is not None:
                 work = classifier.classify(target.handle)
             elif target.external:
                 spawn_ev = Evidence("spawn", sp.rec.kind, Location(sp.summary.path, sp.rec.line, sp.rec.col + 1))
@@ -119,14 +127,21 @@ def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding
             else:
                 continue
             worker = Worker(sp, target, work, classifier)
-            reachable = _reachable_fn(resolver, config.max_depth)
+            reachable = _reachable_fn(resolver, project, config.max_depth)
             for rule in ALL_RULES:
                 findings.extend(rule.check(worker, reachable))
     return findings
 
 
-def _reachable_fn(resolver: Resolver, max_depth: int):
-    def reachable(start: FunctionHandle) -> Iterator[tuple[FunctionHandle, list[Evidence]]]:
+def _reachable_fn(resolver: Resolver, project: Project, max_depth: int):
+    """The worker and its helpers, for GIL003: a busy-wait sits in the thread's own code or
+    a helper beside it, so modules not parsed yet are not parsed for this."""
+
+    def reachable(start: FunctionHandle) -> list[tuple[FunctionHandle, list[Evidence]]]:
+        with project.no_lazy_parsing():
+            return list(_walk(start))
+
+    def _walk(start: FunctionHandle) -> Iterator[tuple[FunctionHandle, list[Evidence]]]:
         seen = {start.full}
         todo = [(start, [], 0)]
         while todo:

@@ -7,6 +7,7 @@ and an assignment only tells us what a name holds when its value is something we
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import re
 from typing import Optional, Union
@@ -85,11 +86,91 @@ def noqa_map(source: str) -> dict[str, list]:
     return out
 
 
+class PositionMismatch(Exception):
+    """The ast and libcst trees disagree: fall back to libcst's own positions."""
+
+
+# libcst node types whose positions we record, and the ast types they match
+_POSITIONED = {
+    cst.Call: (ast.Call,),
+    cst.For: (ast.For, ast.AsyncFor),
+    cst.While: (ast.While,),
+    cst.FunctionDef: (ast.FunctionDef, ast.AsyncFunctionDef),
+    cst.ClassDef: (ast.ClassDef,),
+    cst.Lambda: (ast.Lambda,),
+    cst.ListComp: (ast.ListComp,),
+    cst.SetComp: (ast.SetComp,),
+    cst.DictComp: (ast.DictComp,),
+    cst.GeneratorExp: (ast.GeneratorExp,),
+}
+_AST_KIND = {a: c for c, types in _POSITIONED.items() for a in types}
+
+
+class AstPositions:
+    """Positions taken from the ast tree that the pre-check parsed anyway.
+
+    libcst's PositionProvider re-generates the whole module to learn positions, which
+    costs more than parsing. The extractor visits nodes in source order, so the n-th
+    Call it meets is the n-th Call of the ast sorted by position; calls are checked by
+    name on the way, and any disagreement falls back to libcst's positions.
+    """
+
+    def __init__(self, tree: ast.AST, source: str):
+        lines = source.splitlines()
+        found: dict[type, list] = {c: [] for c in _POSITIONED}
+        stack = [(tree, 0)]
+        while stack:
+            node, depth = stack.pop()
+            kind = _AST_KIND.get(type(node))
+            if kind is not None:
+                line, col = node.lineno, node.col_offset
+                if line <= len(lines) and not lines[line - 1].isascii():
+                    col = len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
+                name = _ast_dotted(node.func) if kind is cst.Call else None
+                found[kind].append((line, col, depth, name))
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, depth + 1))
+        self.queues = {k: sorted(v) for k, v in found.items()}
+        self.taken = {k: 0 for k in found}
+
+    def take(self, node: cst.CSTNode) -> tuple[int, int]:
+        kind = type(node)
+        i = self.taken[kind]
+        queue = self.queues[kind]
+        if i >= len(queue):
+            raise PositionMismatch(kind.__name__)
+        line, col, _depth, name = queue[i]
+        self.taken[kind] = i + 1
+        if kind is cst.Call:
+            mine = Extractor.dotted(node.func)
+            if mine is not None and name is not None and mine != name:
+                raise PositionMismatch(f"{mine} != {name} at line {line}")
+        return line, col
+
+    def check_consumed(self) -> None:
+        for kind, queue in self.queues.items():
+            if self.taken[kind] != len(queue):
+                raise PositionMismatch(kind.__name__)
+
+
+def _ast_dotted(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _ast_dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
 class Extractor(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, module_name: str, path: str, is_package: bool):
+    def __init__(self, module_name: str, path: str, is_package: bool, positions: Optional[AstPositions] = None):
         super().__init__()
+        self.positions = positions
+        self._pos: dict[int, tuple[int, int]] = {}
+        self._lambda_names: dict[int, str] = {}
+        self._provisional: dict[str, str] = {}
         self.module_name = module_name
         self.summary = ModuleSummary(module=module_name, path=path)
         parts = module_name.split(".") if module_name else []
@@ -104,8 +185,16 @@ class Extractor(cst.CSTVisitor):
         return f"{self.module_name}.{qualname}" if self.module_name else qualname
 
     def pos(self, node: cst.CSTNode) -> tuple[int, int]:
-        p = self.get_metadata(PositionProvider, node).start
-        return p.line, p.column
+        """Called once per node, in visit (source) order; later calls hit the memo."""
+        found = self._pos.get(id(node))
+        if found is None:
+            if self.positions is not None:
+                found = self.positions.take(node)
+            else:
+                p = self.get_metadata(PositionProvider, node).start
+                found = (p.line, p.column)
+            self._pos[id(node)] = found
+        return found
 
     @property
     def scope(self) -> _Scope:
@@ -158,8 +247,13 @@ class Extractor(cst.CSTVisitor):
         return None
 
     def lambda_qualname(self, node: cst.Lambda) -> str:
-        line, col = self.pos(node)
-        return self.child_qualname(f"<lambda@{line}:{col}>")
+        """A lambda is named by its position; one referred to before it is visited (an
+        argument) gets a provisional name, replaced once the summary is complete."""
+        name = self._lambda_names.get(id(node))
+        if name is None:
+            name = self.child_qualname(f"<lambda#{len(self._lambda_names)}>")
+            self._lambda_names[id(node)] = name
+        return name
 
     def ref_of(self, node: cst.BaseExpression) -> Ref:
         if isinstance(node, cst.Name):
@@ -308,7 +402,10 @@ class Extractor(cst.CSTVisitor):
         self.stack.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        qual = self.lambda_qualname(node)
+        provisional = self.lambda_qualname(node)
+        line, col = self.pos(node)
+        qual = self.child_qualname(f"<lambda@{line}:{col}>")
+        self._provisional[self.full(provisional)] = self.full(qual)
         self._enter_function(node, "<lambda>", qual)
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
@@ -609,9 +706,52 @@ def _is_spin_body(body: cst.BaseSuite) -> bool:
     )
 
 
-def extract(module: cst.Module, module_name: str, path: str, is_package: bool, source: str) -> ModuleSummary:
+def _rename(obj, mapping: dict) -> None:
+    """Replace provisional lambda names in every ref of the summary, in place."""
+    if isinstance(obj, dict):
+        q = obj.get("q")
+        if isinstance(q, str) and q in mapping:
+            obj["q"] = mapping[q]
+        for v in obj.values():
+            if isinstance(v, (dict, list)):
+                _rename(v, mapping)
+    elif isinstance(obj, list):
+        for v in obj:
+            if isinstance(v, (dict, list)):
+                _rename(v, mapping)
+
+
+def _finish(extractor: Extractor, source: str) -> ModuleSummary:
+    summary = extractor.summary
+    if extractor._provisional:
+        mapping = extractor._provisional
+        _rename(summary.names, mapping)
+        for cls in summary.classes.values():
+            _rename(cls.attrs, mapping)
+            _rename(cls.bases, mapping)
+        for fn in summary.functions.values():
+            for call in fn.calls:
+                _rename(call.ref, mapping)
+                _rename(call.args, mapping)
+                _rename(call.kwargs, mapping)
+            for sp in fn.spawns:
+                _rename(sp.target, mapping)
+    summary.noqa = noqa_map(source)
+    return summary
+
+
+def extract(
+    module: cst.Module, module_name: str, path: str, is_package: bool, source: str, tree: Optional[ast.AST] = None
+) -> ModuleSummary:
+    if tree is not None:
+        try:
+            extractor = Extractor(module_name, path, is_package, AstPositions(tree, source))
+            module.visit(extractor)
+            extractor.positions.check_consumed()
+            return _finish(extractor, source)
+        except PositionMismatch:
+            pass
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     extractor = Extractor(module_name, path, is_package)
     wrapper.visit(extractor)
-    extractor.summary.noqa = noqa_map(source)
-    return extractor.summary
+    return _finish(extractor, source)

@@ -6,6 +6,7 @@ summarised up front, every other module only when a worker's resolution leads in
 from __future__ import annotations
 
 import ast
+import contextlib
 import fnmatch
 import io
 import os
@@ -140,7 +141,7 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 10_000))
-        return extract(module_node, module, path, is_package, text)
+        return extract(module_node, module, path, is_package, text, tree)
     except RecursionError:
         raise SourceError("skipped: too deeply nested for the analyzer") from None
     finally:
@@ -202,6 +203,7 @@ class Project:
         # single files): the folders above each file's top-level package.
         self._absent: set[str] = set()
         self._roots_discovered = False
+        self._lazy = True
         self.roots = sorted({_root_of(src.path, module) for module, src in self.files.items()})
 
     def add(self, module: str, result: Union[ModuleSummary, FileError, None]) -> None:
@@ -211,9 +213,20 @@ class Project:
         elif result is not None:
             self.summaries[module] = result
 
+    @contextlib.contextmanager
+    def no_lazy_parsing(self):
+        """Within this block, modules not parsed yet stay unparsed (and unresolved)."""
+        self._lazy, old = False, self._lazy
+        try:
+            yield
+        finally:
+            self._lazy = old
+
     def summary(self, module: str) -> Optional[ModuleSummary]:
         """The module's summary, parsing it now if no one needed it before."""
         if module not in self.summaries:
+            if not self._lazy:
+                return None
             src = self.files.get(module)
             if src is None:
                 return None

@@ -36,12 +36,19 @@ def collect(resolver: Resolver, summaries: list[ModuleSummary], entry_points: se
     """Every spawn in the given modules, with Thread-subclass instantiations added."""
     # Thread subclasses are defined in files that mention threads, so the loaded modules
     # hold them all; knowing their names first spares resolving every other call.
-    thread_classes = {
-        cls.qualname.rsplit(".", 1)[-1]
-        for summary in summaries
-        for cls in summary.classes.values()
-        if cls.bases and resolver.is_thread_class(resolver.full(summary, cls.qualname))
-    }
+    thread_classes = {"Thread"}
+    while True:  # names of Thread subclasses, to a fixpoint (subclasses of subclasses)
+        found = {
+            cls.qualname.rsplit(".", 1)[-1]
+            for summary in summaries
+            for cls in summary.classes.values()
+            if any(b.get("q", "").rsplit(".", 1)[-1] in thread_classes for b in cls.bases)
+            and resolver.is_thread_class(resolver.full(summary, cls.qualname))
+        } | {"Thread"}
+        if found <= thread_classes:
+            break
+        thread_classes |= found
+    thread_classes.discard("Thread")
     for summary in summaries:
         for fn in summary.functions.values():
             spawns = list(fn.spawns) + list(_subclass_spawns(resolver, fn, thread_classes))
@@ -71,7 +78,7 @@ def _subclass_spawns(resolver: Resolver, fn: FunctionRec, thread_classes: set) -
             )
 
 
-def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_siblings: int, entry_points: set[str], full_name: str) -> None:
+def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str) -> None:
     """Can two or more threads run this worker at the same time? Sets concurrent/threads/why."""
     rec = spawn.rec
     in_loop = rec.loop >= 0 or rec.in_comprehension
@@ -83,8 +90,8 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_siblings: 
             spawn.concurrent, spawn.threads, spawn.why = True, "one thread per loop iteration", "threads are started in a loop"
         elif rec.kind == "Thread subclass" and len(siblings) > 1:
             spawn.concurrent, spawn.threads, spawn.why = True, f"{len(siblings)} instances", "the Thread subclass is instantiated at several places"
-        elif gil_bound_siblings >= 2:
-            spawn.concurrent, spawn.threads, spawn.why = True, f"{gil_bound_siblings} threads", "several GIL-bound threads are started together"
+        elif sum(1 for s in siblings if s.rec.kind in THREAD_KINDS) >= 2 and gil_bound_threads() >= 2:
+            spawn.concurrent, spawn.threads, spawn.why = True, f"{gil_bound_threads()} threads", "several GIL-bound threads are started together"
         else:
             spawn.why = "a single thread"
         return

@@ -41,6 +41,7 @@ class SysMonitoringBackend(HookBackendMixin):
     def __init__(self):
         self._init_slots()
         self.tool_id = None
+        self.used_tool_id = None
         self._targets: TargetIndex | None = None
         self._installed: list = []
 
@@ -55,7 +56,7 @@ class SysMonitoringBackend(HookBackendMixin):
                     mon.use_tool_id(tid, TOOL_NAME)
                 except ValueError:
                     continue
-                self.tool_id = tid
+                self.tool_id = self.used_tool_id = tid
                 break
         if self.tool_id is None:
             raise RuntimeError("no free sys.monitoring tool id")
@@ -144,4 +145,4 @@ class SysMonitoringBackend(HookBackendMixin):
             pass
 
     def stats(self) -> dict:
-        return {"tool_id": self.tool_id, "instrumented_code_objects": len(getattr(self, "_instrumented", ()))}
+        return {"tool_id": self.used_tool_id, "instrumented_code_objects": len(getattr(self, "_instrumented", ()))}

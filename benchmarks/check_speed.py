@@ -1,0 +1,80 @@
+"""How fast is `gil-advisor check` on a real tree, against flake8 on the same tree, same run.
+
+    python benchmarks/check_speed.py [TREE] [--skip-flake8]
+
+TREE defaults to this interpreter's standard library. Prints one table: wall time, files/s,
+MB/s, peak memory of each run, and the ratio to `flake8 -j1` (targets: cold <= 0.25x,
+warm <= 0.05x, peak memory < 500 MB).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+
+def tree_size(tree: str) -> tuple[int, float]:
+    from gil_advisor.static.project import discover
+
+    files = discover([tree])
+    return len(files), sum(os.path.getsize(f) for f in files) / 1e6
+
+
+def timed(cmd: list[str], cwd: str) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB of the child, exit code."""
+    t = time.perf_counter()
+    # ru_maxrss of RUSAGE_CHILDREN is the max over all children waited for so far: wrap each
+    # measurement in a fresh interpreter so that its own peak is what we read.
+    proc = subprocess.run(
+        [sys.executable, "-c", "import resource,subprocess,sys;r=subprocess.run(sys.argv[1:]).returncode;"
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);sys.exit(r)", *cmd],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    wall = time.perf_counter() - t
+    try:
+        peak_kb = int(proc.stderr.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        peak_kb = 0
+    return wall, peak_kb / 1024, proc.returncode
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("tree", nargs="?", default=sysconfig.get_paths()["stdlib"])
+    ap.add_argument("--skip-flake8", action="store_true")
+    args = ap.parse_args()
+    tree = os.path.abspath(args.tree)
+    n_files, mb = tree_size(tree)
+    work = tempfile.mkdtemp(prefix="gil-bench-")
+    cache = os.path.join(work, "cache")
+    exe = [sys.executable, "-m", "gil_advisor", "check", "-q", "--no-progress", tree]
+    runs = [
+        ("gil-advisor cold (cache empty)", exe + ["--cache-dir", cache]),
+        ("gil-advisor warm (cached)", exe + ["--cache-dir", cache]),
+        ("gil-advisor --jobs 1 --no-cache", exe + ["--jobs", "1", "--no-cache"]),
+    ]
+    if not args.skip_flake8:
+        runs.append(("flake8 -j1", [sys.executable, "-m", "flake8", "-j1", "--exit-zero", "--extend-exclude", "site-packages", tree]))
+    results = []
+    for name, cmd in runs:
+        wall, peak, rc = timed(cmd, work)
+        results.append((name, wall, peak, rc))
+        print(f"  ran {name}: {wall:.1f}s", file=sys.stderr)
+    ref = next((w for n, w, _, _ in results if n.startswith("flake8")), None)
+    print(f"\ntree: {tree}  ({n_files} files, {mb:.1f} MB), {os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
+    print(f"| run | wall s | files/s | MB/s | peak MB | vs flake8 -j1 |")
+    print(f"|---|---|---|---|---|---|")
+    for name, wall, peak, rc in results:
+        ratio = f"{wall / ref:.3f}x" if ref else "-"
+        print(f"| {name} | {wall:.1f} | {n_files / wall:.0f} | {mb / wall:.2f} | {peak:.0f} | {ratio} |")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
