@@ -34,3 +34,7 @@ def run_cli(*args, cwd=None, timeout=120):
         text=True,
         timeout=timeout,
     )
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-examples", type=int, default=25, help="hypothesmith examples for the analyzer fuzz test")

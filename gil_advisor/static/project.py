@@ -170,6 +170,11 @@ def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) ->
         data = read_bytes(path, max_bytes)
     except SourceError as exc:
         return FileError(path, str(exc))
+    if b"\0" in data:
+        # Not Python source (UTF-16/32 or binary): say so even if no spawn is visible,
+        # since the pre-check cannot see through that encoding.
+        hint = " (UTF-16 or UTF-32 encoded? Python source must be UTF-8 or an ASCII-compatible encoding)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        return FileError(path, "syntax error: the file contains null bytes" + hint)
     if require_hint and not SPAWN_HINT.search(data):
         return None
     key = cache.key(data, module, path) if cache is not None else None
