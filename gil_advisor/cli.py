@@ -99,7 +99,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"gil-advisor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     progress = None if args.no_progress else _progress_bar()
-    report = check(paths, config, progress=progress.step if progress else None)
+    report = check(paths, config, progress=progress)
     if progress:
         progress.close()
     text = render(report, args.format, verbose=not args.quiet)
@@ -125,14 +125,22 @@ class _progress_bar:
             return None
         return super().__new__(cls)
 
+    WIDTH = 30
+
     def __init__(self):
         self.done = 0
+        self.total = 0
         self.shown = False
+
+    def start(self, total: int) -> None:
+        self.total = total
 
     def step(self, n: int) -> None:
         self.done += n
-        if self.done % 25 < n or n > 1:
-            sys.stderr.write(f"\rgil-advisor: {self.done} files read")
+        if self.total and (self.done % 25 < n or n > 1 or self.done == self.total):
+            filled = self.WIDTH * self.done // self.total
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            sys.stderr.write(f"\rgil-advisor [{bar}] {self.done}/{self.total} files read")
             sys.stderr.flush()
             self.shown = True
 

@@ -38,14 +38,14 @@ def make_cache(config: Config) -> Optional[Cache]:
     return Cache.for_config(config.cache_dir, config.fingerprint())
 
 
-def summarise_all(files: list[str], config: Config, progress: Optional[Callable[[int], None]] = None, cache=None):
+def summarise_all(files: list[str], config: Config, progress=None, cache=None):
     """Results in file order, using processes when it pays (our own advice)."""
     jobs = config.jobs or usable_cpus()
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         for f in files:
             yield summarise_file(f, config.max_file_size, require_hint=True, cache=cache)
             if progress:
-                progress(1)
+                progress.step(1)
         return
     size = max(1, min(32, len(files) // (jobs * 8)))
     batches = [(files[i:i + size], config.max_file_size, cache) for i in range(0, len(files), size)]
@@ -53,12 +53,14 @@ def summarise_all(files: list[str], config: Config, progress: Optional[Callable[
         for batch in pool.map(_summarise_batch, batches):
             yield from batch
             if progress:
-                progress(len(batch))
+                progress.step(len(batch))
 
 
 def check(paths: list[str], config: Optional[Config] = None, progress=None) -> Report:
     config = config or Config()
     files = discover(paths, config.exclude)
+    if progress:
+        progress.start(len(files))
     cache = make_cache(config)
     project = Project(files, config.max_file_size, cache)
     for path, result in zip(files, summarise_all(files, config, progress, cache)):
