@@ -1,7 +1,7 @@
 """The flake8 front door: `flake8 --select GIL` reports the same findings, one line each.
 
 flake8 hands us one file at a time; the worker's other modules are found on disk beside
-it (never imported). Files that do not mention threads cost one regex search.
+it (never imported). Files that do not mention threads cost a few substring searches.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Iterator
 from gil_advisor import __version__
 from gil_advisor.config import CONFIDENCES, Config, ConfigError, load
 from gil_advisor.static.engine import analyse_project
-from gil_advisor.static.project import SPAWN_HINT, Project, SourceError, module_name_for, parse_and_extract
+from gil_advisor.static.project import Project, has_spawn_hint, SourceError, module_name_for, parse_and_extract
 
 
 class GilAdvisorPlugin:
@@ -43,7 +43,7 @@ class GilAdvisorPlugin:
 
     def run(self) -> Iterator[tuple]:
         source = "".join(self.lines)
-        if not SPAWN_HINT.search(source.encode("utf-8", "surrogateescape")):
+        if not has_spawn_hint(source.encode("utf-8", "surrogateescape")):
             return
         project = Project([self.filename], self._config.max_file_size)
         module, is_package = module_name_for(self.filename)

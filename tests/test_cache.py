@@ -71,7 +71,7 @@ def test_corrupt_and_foreign_entries_are_ignored(tmp_path):
     # a well-formed entry whose summary lies about its types is rejected too
     good = json.loads(json.dumps({"key": entry.parent.name + entry.stem}))
     data = summarise_file(str(src), 10**7, True).to_json()
-    data["functions"]["<module>"]["calls"][0]["loop"] = 99
+    data["functions"]["<module>"]["calls"][0][3] = 99  # the call's loop id
     good["summary"] = data
     entry.write_text(json.dumps(good))
     assert check([str(tmp_path)], Config(cache_dir=str(cache_dir))).to_dict() == want

@@ -38,7 +38,7 @@ def test_non_ascii_columns_are_code_points(tmp_path):
     a, b = both(p)
     assert a == b
     (call,) = a["functions"]["<module>"]["calls"]
-    assert call["col"] == 15
+    assert call[2] == 15  # (ref, line, col, ...)
 
 
 def test_disagreement_falls_back_to_libcst_positions(tmp_path, monkeypatch):

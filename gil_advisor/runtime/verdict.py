@@ -207,17 +207,18 @@ def _decide_single(m: dict) -> tuple[str, str]:
     busy = (sh["on_cpu"] or 0) + (sh["waiting_for_gil"] or 0) + (sh["waiting_for_cpu"] or 0)
     waits = (sh["io_or_sleep"] or 0) + (sh["lock_wait"] or 0)
     probe = m.get("gil_probe_inside_median_ms")
-    contended = is_contended(m.get("gil_probe_inside_contended_share"))
+    share = m.get("gil_probe_inside_contended_share")
+    contended = is_contended(share)
     if waits >= IO_SHARE_REFUTE:
         return "refuted", f"the thread spent {waits:.0%} of its time blocked with the GIL released"
     if busy >= RUNTIME_WANTS_PYTHON and contended:
         return (
             "confirmed",
-            f"the thread ran (or wanted to run) {busy:.0%} of its time and other threads waited {probe:.1f} ms "
-            "(median) for the GIL meanwhile",
+            f"the thread ran (or wanted to run) {busy:.0%} of its time and the GIL probe waited over "
+            f"{GIL_CONTENDED_S * 1000:g} ms in {share:.0%} of samples meanwhile: it held the GIL",
         )
-    if busy >= RUNTIME_WANTS_PYTHON and probe is not None:
-        return "refuted", f"the thread was busy but the GIL stayed free (probe {probe:.2f} ms): native code"
+    if busy >= RUNTIME_WANTS_PYTHON and share is not None:
+        return "refuted", f"the thread was busy but the GIL stayed free (probe median {probe} ms): native code"
     return "inconclusive", "no clear signal"
 
 

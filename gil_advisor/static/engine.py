@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 from gil_advisor.config import Config
 from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
@@ -81,10 +81,7 @@ def analyse_project(project: Project, config: Config, apply_noqa: bool = True) -
 
 
 def project_module(project: Project, path: str) -> str:
-    for module, src in project.files.items():
-        if src.path == path:
-            return module
-    return path  # a duplicate module name: keep it apart
+    return project.module_of_path.get(path, path)  # a duplicate module name: keep it apart
 
 
 def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import fnmatch
 import io
 import os
@@ -32,6 +33,12 @@ DEFAULT_EXCLUDES = (
 # A cheap look for anything that can hand work to a thread (issue: skip what cannot matter).
 # Every spawn form names one of these (Thread subclasses name their base).
 SPAWN_HINT = re.compile(rb"Thread\b|Timer\b|start_new|ThreadPool|to_thread|run_in_executor|multiprocessing\.dummy|futures")
+# Substring tests run at memchr speed; the regex then confirms the few files that pass.
+_HINT_WORDS = (b"Thread", b"Timer", b"start_new", b"to_thread", b"run_in_executor", b"multiprocessing.dummy", b"futures")
+
+
+def has_spawn_hint(data: bytes) -> bool:
+    return any(w in data for w in _HINT_WORDS) and SPAWN_HINT.search(data) is not None
 
 MAX_DEPTH = 200  # deeper ASTs make libcst's visitors recurse past the interpreter's limit
 
@@ -66,14 +73,21 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
 
 def _excluded(name: str, full: str, patterns: tuple) -> bool:
     norm = full.replace(os.sep, "/")
-    return any(
-        fnmatch.fnmatchcase(name, pat) or fnmatch.fnmatchcase(norm, pat) or fnmatch.fnmatchcase(norm, f"*/{pat}")
-        for pat in patterns
-    )
+    rx = _exclude_regex(patterns)
+    return bool(rx.match(name) or rx.match(norm))
+
+
+@functools.lru_cache(maxsize=64)
+def _exclude_regex(patterns: tuple) -> "re.Pattern[str]":
+    """One regex for all patterns: a name, a path, or a path suffix after a slash."""
+    alternatives = []
+    for pat in patterns:
+        alternatives += [fnmatch.translate(pat), fnmatch.translate(f"*/{pat}")]
+    return re.compile("|".join(f"(?:{a})" for a in alternatives))
 
 
 def _root_of(path: str, module: str) -> str:
-    p = Path(path).resolve().parent
+    p = Path(os.path.abspath(path)).parent
     depth = module.count(".") + (1 if Path(path).name == "__init__.py" else 0)
     for _ in range(depth):
         p = p.parent
@@ -82,14 +96,23 @@ def _root_of(path: str, module: str) -> str:
 
 def module_name_for(path: str) -> tuple[str, bool]:
     """Dotted module name from the path: climb while the folder is a package."""
-    p = Path(path).resolve()
-    is_package = p.name == "__init__.py"
-    parts = [] if is_package else [p.stem]
-    d = p.parent
-    while (d / "__init__.py").exists() and d.parent != d:
-        parts.insert(0, d.name)
-        d = d.parent
+    p = os.path.abspath(path)
+    directory, name = os.path.split(p)
+    is_package = name == "__init__.py"
+    parts = _package_parts(directory)
+    if not is_package:
+        parts = parts + (name[:-3] if name.endswith(".py") else name,)
     return ".".join(parts), is_package
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_parts(directory: str) -> tuple:
+    if not os.path.isfile(os.path.join(directory, "__init__.py")):
+        return ()
+    parent, name = os.path.split(directory)
+    if parent == directory:
+        return ()
+    return _package_parts(parent) + (name,)
 
 
 class SourceError(Exception):
@@ -175,7 +198,7 @@ def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) ->
         # since the pre-check cannot see through that encoding.
         hint = " (UTF-16 or UTF-32 encoded? Python source must be UTF-8 or an ASCII-compatible encoding)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         return FileError(path, "syntax error: the file contains null bytes" + hint)
-    if require_hint and not SPAWN_HINT.search(data):
+    if require_hint and not has_spawn_hint(data):
         return None
     key = cache.key(data, module, path) if cache is not None else None
     if key is not None:
@@ -198,10 +221,13 @@ class Project:
         self.max_bytes = max_bytes
         self.cache = cache
         self.files: dict[str, SourceFile] = {}
+        self.module_of_path: dict[str, str] = {}
+        self._split: dict[str, Optional[tuple[str, str]]] = {}
         for f in files:
             module, is_package = module_name_for(f)
             # the first file for a module name wins (two roots can both hold `main.py`)
-            self.files.setdefault(module, SourceFile(f, module, is_package))
+            if self.files.setdefault(module, SourceFile(f, module, is_package)).path == f:
+                self.module_of_path[f] = module
         self.summaries: dict[str, Optional[ModuleSummary]] = {}
         self.errors: dict[str, FileError] = {}
         # Where to look for modules that were not passed in (pre-commit and flake8 give us
@@ -240,12 +266,17 @@ class Project:
 
     def split_module(self, qualified: str) -> Optional[tuple[str, str]]:
         """("pkg.mod", "Class.method") for a dotted name inside a project module."""
+        if qualified in self._split:
+            return self._split[qualified]
+        found = None
         parts = qualified.split(".")
         for i in range(len(parts), 0, -1):
             mod = ".".join(parts[:i])
             if mod in self.files or self._find_on_disk(mod):
-                return mod, ".".join(parts[i:])
-        return None
+                found = (mod, ".".join(parts[i:]))
+                break
+        self._split[qualified] = found
+        return found
 
     def _find_on_disk(self, module: str) -> bool:
         """Register a module of the same project that was not among the given files."""

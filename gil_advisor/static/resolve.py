@@ -184,8 +184,9 @@ class Resolver:
             if module not in self.project.summaries:
                 try:
                     with open(src.path, "rb") as fh:
-                        if not pattern.search(fh.read()):
-                            continue
+                        data = fh.read()
+                    if name.encode() not in data or not pattern.search(data):
+                        continue
                 except OSError:
                     continue
             summary = self.project.summary(module)

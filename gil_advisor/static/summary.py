@@ -34,6 +34,9 @@ class CallRec:
     kwargs: dict[str, Ref] = field(default_factory=dict)
 
 
+CALL_FIELDS = ("ref", "line", "col", "loop", "nargs", "keywords", "args", "kwargs")
+
+
 @dataclass
 class LoopRec:
     id: int
@@ -96,14 +99,18 @@ class ModuleSummary:
     noqa: dict[str, list] = field(default_factory=dict)  # line -> codes ([] = bare noqa)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        # Calls are most of a summary: store them as rows, not as dicts with repeated keys.
+        for f in d["functions"].values():
+            f["calls"] = [[c[k] for k in CALL_FIELDS] for c in f["calls"]]
+        return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "ModuleSummary":
         functions = {}
         for q, f in d["functions"].items():
             f = dict(f)
-            f["calls"] = [CallRec(**c) for c in f["calls"]]
+            f["calls"] = [CallRec(*row) for row in f["calls"]]
             f["loops"] = [LoopRec(**lp) for lp in f["loops"]]
             f["spawns"] = [SpawnRec(**s) for s in f["spawns"]]
             functions[q] = FunctionRec(**f)
