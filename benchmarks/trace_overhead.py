@@ -84,7 +84,7 @@ def have(module: str) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--scale", type=float, default=1.0, help="multiply the work (default: ~1-2 s per plain run)")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply the work (plain runs take ~2 s)")
     ap.add_argument("--workloads", default="loops,calls,empty", help="'empty' measures fixed start-up cost")
     opts = ap.parse_args()
 
@@ -92,8 +92,7 @@ def main() -> int:
     prog = tmp / "workload.py"
     prog.write_text(PROGRAM)
     (tmp / "yappi_run.py").write_text(YAPPI_WRAPPER)
-    line = next(i for i, l in enumerate(PROGRAM.splitlines(), 0) if l.startswith("def work("))
-    # PROGRAM starts with a newline, so enumerate(..., 0) gives 1-based file lines
+    line = next(i for i, text in enumerate(PROGRAM.splitlines(), 1) if text.startswith("def work("))
     finding = {
         "code": "GIL001", "path": str(prog), "line": line, "column": 1, "message": "bench",
         "worker": "workload.work", "worker_location": {"path": str(prog), "line": line, "column": 1},
@@ -114,6 +113,13 @@ def main() -> int:
     configs["cProfile"] = [sys.executable, "-m", "cProfile", "-o", os.devnull, str(prog)]
     if have("yappi"):
         configs["yappi (wall, all threads)"] = [sys.executable, str(tmp / "yappi_run.py"), str(prog)]
+
+    # The tracer must really instrument the worker, or the figures mean nothing.
+    check = tmp / "check.json"
+    subprocess.run(tracer + ["--json", str(check), str(prog), "loops", "30000"], env=env, check=True)
+    verdicts = [f["verdict"] for f in json.loads(check.read_text())["findings"]]
+    if verdicts == ["not-exercised"]:
+        sys.exit(f"the benchmark's finding did not match the worker (line {line}): {verdicts}")
 
     workloads = opts.workloads.split(",")
     times: dict[tuple[str, str], list[float]] = {}

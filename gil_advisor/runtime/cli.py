@@ -3,21 +3,26 @@ findings against what its threads actually did."""
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import threading
-import time
 from typing import Optional
 
 from gil_advisor.finding import Finding
-from gil_advisor.runtime import report as report_mod
 from gil_advisor.runtime.backends import BACKENDS, choose_backend
 from gil_advisor.runtime.runner import Outcome, TargetError, TargetRunner
 from gil_advisor.runtime.session import TraceSession
 from gil_advisor.runtime.targets import TargetIndex
 
-DEFAULT_INTERVAL = {"sampler": 0.005, "sysmon": 0.01, "profile": 0.01}
+# The sampler backend needs the resolution to see worker entries; with hooks the samples only
+# split thread time by state, and fewer of them cost less (benchmarks/trace_overhead.py).
+DEFAULT_INTERVAL = {"sampler": 0.005, "sysmon": 0.02, "profile": 0.02}
+
+
+def _interval(text: str) -> float:
+    value = float(text)
+    if not 0.001 <= value <= 0.5:
+        raise argparse.ArgumentTypeError("the interval must be between 0.001 and 0.5 seconds")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,14 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-static", action="store_true", help="skip static analysis; measure threads only")
     parser.add_argument(
         "--interval",
-        type=float,
+        type=_interval,
         metavar="SECONDS",
-        help="sampling interval (default 0.005 for the sampler, 0.01 otherwise)",
+        help="sampling interval (default 0.005 for the sampler backend, 0.02 otherwise)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
-    parser.add_argument("-m", dest="as_module", action="store_true", help="run TARGET as a module, like python -m")
+    parser.add_argument(
+        "-m", dest="as_module", action="store_true", help="run TARGET as a module, like python -m"
+    )
     parser.add_argument("target", metavar="TARGET", help="script path (or module name with -m)")
-    parser.add_argument("target_args", nargs=argparse.REMAINDER, metavar="ARGS", help="the program's own arguments")
+    parser.add_argument(
+        "target_args", nargs=argparse.REMAINDER, metavar="ARGS", help="the program's own arguments"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +78,8 @@ def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
     if args.no_static:
         return [], {"source": "none", "reason": "--no-static"}
     if args.findings:
+        import json
+
         with open(args.findings, encoding="utf-8") as f:
             data = json.load(f)
         items = data.get("findings", []) if isinstance(data, dict) else data
@@ -141,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     if outcome.how == "keyboard-interrupt":
         complete = False
     session.stop()
+    from gil_advisor.runtime import report as report_mod  # only needed once the program is done
+
     try:
         sys.stdout.flush()
     except Exception:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
 import sys
 import sysconfig
 from typing import Optional
@@ -27,42 +26,62 @@ _FUTEX_SYSCALL = {
     "ppc64": 221,
     "s390x": 238,
 }
-FUTEX_SYSCALL: Optional[int] = _FUTEX_SYSCALL.get(platform.machine().lower())
+# platform.machine() without importing platform (start-up time counts against the budget)
+MACHINE = os.uname().machine if hasattr(os, "uname") else ""
+FUTEX_SYSCALL: Optional[int] = _FUTEX_SYSCALL.get(MACHINE.lower())
 
 HAVE_PROC = os.path.isdir("/proc/self/task")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _make_pread():
-    """pread() that keeps the GIL. os.pread releases it, and under contention re-acquiring it
-    costs a switch interval (5 ms) per read: a sample of 3 threads would take 30 ms. /proc reads
-    take microseconds, so holding the GIL through them is the cheaper choice."""
+def _make_libc():
+    """pread/open/close that keep the GIL. os.pread, os.open and os.close release it, and under
+    contention each re-acquisition costs a switch interval (5 ms or more): one sample of three
+    threads would take tens of milliseconds. /proc calls take microseconds, so holding the GIL
+    through them is the cheaper choice. Falls back to the os functions without ctypes."""
     try:
         import ctypes
 
         libc = ctypes.PyDLL(None, use_errno=True)  # PyDLL: calls keep the GIL
-        fn = libc.pread
-        fn.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
-        fn.restype = ctypes.c_ssize_t
-        buf = ctypes.create_string_buffer(512)
-        raw = buf.raw  # noqa: F841 - probe the attribute exists
+        c_pread = libc.pread
+        c_pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
+        c_pread.restype = ctypes.c_ssize_t
+        c_open = libc.open
+        c_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        c_open.restype = ctypes.c_int
+        c_close = libc.close
+        c_close.argtypes = [ctypes.c_int]
+        c_close.restype = ctypes.c_int
+        buf = ctypes.create_string_buffer(4096)
 
         def pread(fd: int, n: int) -> bytes:
-            got = fn(fd, buf, min(n, 512), 0)
+            got = c_pread(fd, buf, min(n, 4096), 0)
             if got < 0:
                 raise OSError(ctypes.get_errno(), "pread failed")
             return buf.raw[:got]
 
-        return pread, "ctypes"
+        def open_ro(path: str) -> int:
+            fd = c_open(os.fsencode(path), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            if fd < 0:
+                raise OSError(ctypes.get_errno(), f"cannot open {path}")
+            return fd
+
+        def close(fd: int) -> None:
+            c_close(fd)
+
+        return pread, open_ro, close, "ctypes"
     except Exception:  # pragma: no cover - no ctypes or no libc symbol
 
         def pread(fd: int, n: int) -> bytes:
             return os.pread(fd, n, 0)
 
-        return pread, "os"
+        def open_ro(path: str) -> int:
+            return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+
+        return pread, open_ro, os.close, "os"
 
 
-pread, PREAD_KIND = _make_pread()
+pread, open_ro, close_fd, LIBC_KIND = _make_libc()
 
 
 class ThreadFiles:
@@ -112,7 +131,7 @@ class ThreadFiles:
         for fd in (self._sched_fd, self._sys_fd):
             if fd is not None:
                 try:
-                    os.close(fd)
+                    close_fd(fd)
                 except OSError:
                     pass
         self._sched_fd = self._sys_fd = None
@@ -120,9 +139,33 @@ class ThreadFiles:
 
 def _open(path: str) -> Optional[int]:
     try:
-        return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        return open_ro(path)
     except OSError:
         return None
+
+
+class ThreadCount:
+    """The process's thread count from /proc/self/status, read without releasing the GIL; the
+    sampler lists /proc/self/task (which does release it) only when the count changes."""
+
+    def __init__(self):
+        self._fd = _open("/proc/self/status")
+
+    def read(self) -> Optional[int]:
+        if self._fd is None:
+            return None
+        try:
+            data = pread(self._fd, 4096)
+            i = data.index(b"\nThreads:")
+            end = data.index(b"\n", i + 1)
+            return int(data[i + 9:end])
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            close_fd(self._fd)
+            self._fd = None
 
 
 def list_tids() -> list[int]:
@@ -137,7 +180,8 @@ def thread_state(tid: int) -> Optional[str]:
     try:
         with open(f"/proc/self/task/{tid}/stat", "rb") as f:
             data = f.read()
-        return data[data.rindex(b")") + 2 : data.rindex(b")") + 3].decode()
+        i = data.rindex(b")") + 2  # the command name may contain spaces and parentheses
+        return data[i:i + 1].decode()
     except (OSError, ValueError):
         return None
 
@@ -249,8 +293,8 @@ def host_facts() -> dict:
         load = None
     return {
         "platform": sys.platform,
-        "machine": platform.machine(),
-        "python": platform.python_version(),
+        "machine": MACHINE,
+        "python": "{}.{}.{}".format(*sys.version_info[:3]),
         "implementation": sys.implementation.name,
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "gil_enabled": gil_enabled(),

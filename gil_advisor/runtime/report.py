@@ -1,14 +1,12 @@
 """The trace report: one dict (the --json schema), a terminal summary, an atomic writer."""
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections import Counter
 from typing import Optional
 
 from gil_advisor.runtime import procfs, verdict
-from gil_advisor.runtime.sampler import GIL_CONTENDED_S, Bucket
+from gil_advisor.runtime.sampler import GIL_CONTENDED_S
 
 SCHEMA_VERSION = 1
 
@@ -79,7 +77,11 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> dict
             findings.append({**f.to_dict(), "verdict": v, "measured": mf})
     for f in session.targets.unmapped:
         findings.append(
-            {**f.to_dict(), "verdict": "not-exercised", "measured": {"reason": "the finding names no worker location"}}
+            {
+                **f.to_dict(),
+                "verdict": "not-exercised",
+                "measured": {"reason": "the finding names no worker location"},
+            }
         )
     findings.sort(key=lambda d: (d["path"], d["line"], d["column"], d["code"]))
     runtime = verdict.runtime_findings(records, probe, set(), cores)
@@ -99,7 +101,7 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> dict
             "median_ms": verdict.median_ms(probe),
             "p90_ms": verdict.percentile_ms(probe, 0.9),
             "p99_ms": verdict.percentile_ms(probe, 0.99),
-            "contended_share": _r(sum(1 for p in probe if p >= GIL_CONTENDED_S) / len(probe)) if probe else None,
+            "contended_share": verdict.contended_share(probe),
             "threshold_ms": GIL_CONTENDED_S * 1000,
         },
         "switch_interval_s_at_exit": __import__("sys").getswitchinterval(),
@@ -147,8 +149,11 @@ def _hot(counter: Counter) -> Optional[dict]:
 
 def write_json(report: dict, path: str) -> None:
     """Write atomically: a temporary file in the same directory, then os.replace."""
+    import json
+
     directory = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".gil-advisor-", suffix=".json.tmp", dir=directory)
+    tmp = os.path.join(directory, f".gil-advisor-{os.getpid()}-{os.urandom(4).hex()}.json.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2, sort_keys=False)
@@ -174,6 +179,10 @@ def _pct(x) -> str:
     return "?" if x is None else f"{x:.0%}"
 
 
+def _hot_line(hl: dict) -> str:
+    return f"      hottest line: {_rel(hl['path'])}:{hl['line']} in {hl['function']} ({_pct(hl['share'])})"
+
+
 VERDICT_LABEL = {
     "confirmed": "CONFIRMED",
     "refuted": "refuted",
@@ -197,22 +206,32 @@ def render_text(report: dict) -> str:
     lines.append(
         f"  Python {h['python']} ({gil}), switch interval {h['switch_interval_s'] * 1000:g} ms, "
         f"{h['usable_cores']} usable core(s)"
-        + (f", other processes used {p['other_processes_cpus']:.2f} CPUs" if p["other_processes_cpus"] is not None else "")
+        + (
+            f", other processes used {p['other_processes_cpus']:.2f} CPUs"
+            if p["other_processes_cpus"] is not None
+            else ""
+        )
     )
     lines.append(
-        f"  process: wall {p['wall_s']:.2f} s, CPU {p['cpu_s'] or 0:.2f} s, parallelism {p['parallelism']:.2f} "
+        f"  process: wall {p['wall_s']:.2f} s, CPU {p['cpu_s'] or 0:.2f} s, "
+        f"parallelism {p['parallelism']:.2f} "
         f"of {p['usable_cores']}; {p['threads_seen']} thread(s)"
     )
     if g["samples"]:
         state = "contended" if verdict.is_contended(g["contended_share"]) else "mostly free"
         lines.append(
-            f"  GIL probe: median delay {g['median_ms']:.2f} ms, p90 {g['p90_ms']:.2f} ms over {g['samples']} "
+            f"  GIL probe: median delay {g['median_ms']:.2f} ms, p90 {g['p90_ms']:.2f} ms "
+            f"over {g['samples']} "
             f"samples; {_pct(g['contended_share'])} of samples over {g['threshold_ms']:g} ms -> GIL {state}"
         )
     if report["findings"]:
         lines.append("")
         lines.append("static findings checked at run time:")
-        unloaded = [f for f in report["findings"] if f["verdict"] == "not-exercised" and not f["measured"].get("file_loaded", True)]
+        unloaded = [
+            f
+            for f in report["findings"]
+            if f["verdict"] == "not-exercised" and not f["measured"].get("file_loaded", True)
+        ]
         for f in report["findings"]:
             m = f["measured"]
             if f in unloaded:
@@ -226,10 +245,12 @@ def render_text(report: dict) -> str:
                 sh = m["shares"]
                 lines.append(
                     f"      {m['threads']} thread(s) ({m['max_concurrent']} at once), {m['calls']} call(s); "
-                    f"inside: wall {m['wall_s']:.2f} s, thread time {m['thread_s']:.2f} s, CPU {m['cpu_s']:.2f} s"
+                    f"inside: wall {m['wall_s']:.2f} s, thread time {m['thread_s']:.2f} s, "
+                    f"CPU {m['cpu_s']:.2f} s"
                 )
                 lines.append(
-                    f"      thread time: on CPU {_pct(sh['on_cpu'])}, waiting for the GIL {_pct(sh['waiting_for_gil'])}, "
+                    f"      thread time: on CPU {_pct(sh['on_cpu'])}, "
+                    f"waiting for the GIL {_pct(sh['waiting_for_gil'])}, "
                     f"for a CPU {_pct(sh['waiting_for_cpu'])}, I/O/sleep {_pct(sh['io_or_sleep'])}, "
                     f"locks {_pct(sh['lock_wait'])}"
                 )
@@ -242,7 +263,7 @@ def render_text(report: dict) -> str:
                 lines.append(line)
                 if m.get("hot_locations") and f["verdict"] == "confirmed":
                     hl = m["hot_locations"][0]
-                    lines.append(f"      hottest line: {_rel(hl['path'])}:{hl['line']} in {hl['function']} ({_pct(hl['share'])})")
+                    lines.append(_hot_line(hl))
         if unloaded:
             files = sorted({_rel(f["path"]) for f in unloaded})
             lines.append(
@@ -258,7 +279,8 @@ def render_text(report: dict) -> str:
             e = rf["entry"]
             lines.append(f"  {_rel(e['path'])}:{e['line']}: {rf['message']}")
             for hl in rf["hot_locations"][:1]:
-                lines.append(f"      hottest line: {_rel(hl['path'])}:{hl['line']} in {hl['function']} ({_pct(hl['share'])})")
+                lines.append(_hot_line(hl))
     if not report["complete"]:
-        lines.append("  (measurement incomplete: " + (p.get("sampler_error") or "the run was interrupted") + ")")
+        why = p.get("sampler_error") or "the run was interrupted"
+        lines.append(f"  (measurement incomplete: {why})")
     return "\n".join(lines) + "\n"

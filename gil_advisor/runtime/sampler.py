@@ -48,15 +48,20 @@ _SYNC_MODULES = {
 }
 
 
+def _both(path: str) -> set[str]:
+    return {os.path.normpath(path) + os.sep, os.path.realpath(path) + os.sep}
+
+
 def _stdlib_dirs() -> tuple[tuple[str, ...], tuple[str, ...]]:
     paths = sysconfig.get_paths()
-    std = {os.path.realpath(paths[k]) + os.sep for k in ("stdlib", "platstdlib") if k in paths}
-    site = {os.path.realpath(paths[k]) + os.sep for k in ("purelib", "platlib") if k in paths}
+    std = set().union(*(_both(paths[k]) for k in ("stdlib", "platstdlib") if k in paths))
+    site = set().union(*(_both(paths[k]) for k in ("purelib", "platlib") if k in paths))
     return tuple(std), tuple(site)
 
 
 _STD, _SITE = _stdlib_dirs()
-_OWN = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
+_OWN = tuple(_both(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+_CWD = os.getcwd()
 
 
 class Bucket:
@@ -74,6 +79,15 @@ class Bucket:
         self.dt += dt
         self.cpu += cpu
         self.runq += runq
+        if type(off_cls) is tuple:  # split between the classes seen at the window's two ends
+            half = off / 2
+            for c in off_cls:
+                self._add_off(half, c)
+        else:
+            self._add_off(off, off_cls)
+        self.samples += 1
+
+    def _add_off(self, off, off_cls):
         if off_cls == "gil":
             self.gil += off
         elif off_cls == "io":
@@ -82,7 +96,6 @@ class Bucket:
             self.lock += off
         else:
             self.other += off
-        self.samples += 1
 
     def merge(self, other: "Bucket") -> None:
         for k in ("dt", "cpu", "runq", "gil", "io", "lock", "other", "samples"):
@@ -147,6 +160,9 @@ class ProcessSampler:
         self.t_start = 0.0
         self._started = False
         self._last_tick: Optional[float] = None
+        self.use_frames = True
+        self._thread_count = procfs.ThreadCount()
+        self._last_count: Optional[int] = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -163,7 +179,7 @@ class ProcessSampler:
         if not self._started:
             return True
         self._running = False
-        stopped = self._done.acquire(timeout=max(timeout, self.interval * 4))
+        stopped = self._done.acquire(timeout=timeout + self.interval)
         if stopped:
             self._done.release()
             try:
@@ -172,6 +188,7 @@ class ProcessSampler:
                 self.error = self.error or repr(e)
         for rec in self.records.values():
             rec.files.close()
+        self._thread_count.close()
         return stopped
 
     def after_fork_in_child(self) -> None:
@@ -222,7 +239,8 @@ class ProcessSampler:
             ident_to_tid[th.ident] = tid
             rec = self.records.get(tid)
             if rec is None or not rec.alive:
-                self._new_record(tid, th.ident, th.name, th.daemon, th.ident == self._main_ident, now, baseline)
+                is_main = th.ident == self._main_ident
+                self._new_record(tid, th.ident, th.name, th.daemon, is_main, now, baseline)
             else:
                 rec.ident = th.ident
                 rec.name = th.name
@@ -230,7 +248,12 @@ class ProcessSampler:
             if tid not in self.records and slot.ident is not None:
                 ident_to_tid.setdefault(slot.ident, tid)
                 self._new_record(tid, slot.ident, None, None, False, now, baseline)
-        if self.ticks % 20 == 0:
+        count = self._thread_count.read()
+        alive = sum(1 for r in self.records.values() if r.alive) + 1  # + this sampler thread
+        if count is None or (count != alive and count != self._last_count):
+            # Threads /proc knows but `threading` does not (C extensions, _thread): rare, and
+            # listing the directory releases the GIL, so only when the count says so.
+            self._last_count = count
             known = {r.tid for r in self.records.values() if r.alive}
             for tid in procfs.list_tids():
                 if tid not in known and tid != self.native_id:
@@ -268,36 +291,66 @@ class ProcessSampler:
             if fn[:1] == "<":
                 user, sync = False, False
             else:
-                real = os.path.realpath(fn)
-                std = real.startswith(_STD) and not real.startswith(_SITE)
-                user = not std and not real.startswith(_OWN)
-                sync = std and any(real.endswith(os.sep + m) for m in _SYNC_MODULES)
+                # String work only: realpath/abspath make system calls, which release the GIL.
+                path = os.path.normpath(fn) if os.path.isabs(fn) else os.path.normpath(os.path.join(_CWD, fn))
+                std = path.startswith(_STD) and not path.startswith(_SITE)
+                user = not std and not path.startswith(_OWN)
+                sync = std and any(path.endswith(os.sep + m) for m in _SYNC_MODULES)
             info = (user, sync)
             self._code_info[id(code)] = info
             self._pinned.append(code)
         return info
 
+    def _snapshot_stacks(self) -> dict[int, list]:
+        """ident -> [(code, line), ...] from the top frame down, for every other thread.
+
+        Frame objects of other threads are turned into plain data at once and dropped: holding
+        them while their thread moves on made CPython 3.12.1 free objects twice at exit
+        ("SystemError: deallocated BytesIO object has exported buffers", then SIGSEGV)."""
+        out: dict[int, list] = {}
+        if not self.use_frames:
+            return out
+        own = _thread.get_ident()
+        frames = sys._current_frames()
+        try:
+            for ident, f in frames.items():
+                if ident == own:
+                    continue
+                stack = []
+                depth = 0
+                while f is not None and depth < MAX_DEPTH:
+                    stack.append((f.f_code, f.f_lineno))
+                    f = f.f_back
+                    depth += 1
+                out[ident] = stack
+        finally:
+            f = None
+            frames = None
+        return out
+
     def _tick(self, now: float, late: Optional[float]) -> None:
         self.ticks += 1
         if late is not None and len(self.probe) < MAX_PROBE_SAMPLES:
             self.probe.append((now, late))
-        frames = sys._current_frames()
+        # Read every thread's /proc state first, before any other Python work: a thread that wakes
+        # while this tick holds the GIL would otherwise be seen "waiting for the GIL" because of us.
+        readings = []
+        for rec in list(self.records.values()):
+            if rec.alive:
+                readings.append((rec, rec.files.schedstat(), rec.files.syscall()))
+        stacks = self._snapshot_stacks()
         ident_to_tid = self._refresh_threads(now)
         backend = self.backend
         futex = procfs.FUTEX_SYSCALL
         code_info = self._code
-        for rec in list(self.records.values()):
-            if not rec.alive:
-                continue
-            ss = rec.files.schedstat()
+        for rec, ss, sc in readings:
             if ss is None:
                 rec.alive = False
                 rec.files.close()
                 continue
-            sc = rec.files.syscall()
             if rec.ident is not None and ident_to_tid.get(rec.ident) not in (None, rec.tid):
                 rec.ident = None  # the ident now belongs to another thread
-            frame = frames.get(rec.ident) if rec.ident is not None else None
+            stack = stacks.get(rec.ident) if rec.ident is not None else None
             dt = now - rec.last_seen
             dcpu = max(0, ss[0] - rec.cpu_last) / 1e9
             drunq = max(0, ss[1] - rec.runq_last) / 1e9
@@ -308,18 +361,13 @@ class ProcessSampler:
             # What is the thread doing right now?
             top_user = outer_user = None
             top_sync = False
-            if frame is not None:
-                top_sync = code_info(frame.f_code)[1]
-                f = frame
-                depth = 0
-                while f is not None and depth < MAX_DEPTH:
-                    user = code_info(f.f_code)[0]
-                    if user:
+            if stack:
+                top_sync = code_info(stack[0][0])[1]
+                for entry in stack:
+                    if code_info(entry[0])[0]:
                         if top_user is None:
-                            top_user = f
-                        outer_user = f
-                    f = f.f_back
-                    depth += 1
+                            top_user = entry
+                        outer_user = entry
             if sc is None:
                 cls = "unknown"
             elif sc == -1:
@@ -331,14 +379,23 @@ class ProcessSampler:
             else:
                 cls = "io"
             rec.states[cls] += 1
-            off_cls = cls if cls in OFF_CLASSES else (rec.last_cls if rec.last_cls in OFF_CLASSES else "other")
+            # The window's off-CPU time is attributed to what the thread was doing at its two ends.
+            prev_cls = rec.last_cls
             rec.last_cls = cls
+            end_off = cls if cls in OFF_CLASSES else None
+            start_off = prev_cls if prev_cls in OFF_CLASSES else None
+            if end_off and start_off and end_off != start_off:
+                off_cls = (start_off, end_off)
+            else:
+                off_cls = end_off or start_off or "other"
             rec.total.add(dt, dcpu, drunq, off, off_cls)
             wants_python = cls == "run" or cls == "gil"
             hot = None
             if wants_python and top_user is not None:
-                hot = (top_user.f_code.co_filename, top_user.f_lineno, top_user.f_code.co_name)
-            inside = backend.inside(rec.tid, rec.ident, frame, now, ss[0] / 1e9) if rec.ident is not None else ()
+                hot = (top_user[0].co_filename, top_user[1], top_user[0].co_name)
+            inside = ()
+            if rec.ident is not None:
+                inside = backend.inside(rec.tid, rec.ident, stack, now, ss[0] / 1e9)
             if inside:
                 for idx in inside:
                     b = rec.in_target.get(idx)
@@ -349,7 +406,7 @@ class ProcessSampler:
                         b.hot[hot] += 1
             else:
                 if outer_user is not None:
-                    c = outer_user.f_code
+                    c = outer_user[0]
                     key = (c.co_filename, c.co_firstlineno, getattr(c, "co_qualname", c.co_name))
                 else:
                     key = ("", 0, "<no Python frame>")

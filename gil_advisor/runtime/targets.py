@@ -53,9 +53,26 @@ class TargetIndex:
                 self.targets.append(t)
             t.findings.append(f)
         self._by_file: dict[str, list[WorkerTarget]] = {}
+        self._cwd = os.getcwd()
         for t in self.targets:
             self._by_file.setdefault(t.path, []).append(t)
+            for f in t.findings:  # the path as given, too: looking it up needs no system call
+                given = os.path.normpath(os.path.join(self._cwd, f.worker_location.path))
+                lst = self._by_file.setdefault(given, [])
+                if t not in lst:
+                    lst.append(t)
+        # Relative paths from a findings file written in another directory: match by suffix.
+        self._suffixes: list[tuple[str, WorkerTarget]] = [
+            (os.sep + os.path.normpath(f.worker_location.path).lstrip(os.sep + "."), t)
+            for t in self.targets
+            for f in t.findings
+            if not os.path.isabs(f.worker_location.path)
+        ]
         self._file_cache: dict[str, Optional[list[WorkerTarget]]] = {}
+        # realpath makes system calls (and releases the GIL): only for files whose name matches.
+        self._basenames = {os.path.basename(t.path) for t in self.targets} | {
+            os.path.basename(f.worker_location.path) for t in self.targets for f in t.findings
+        }
         # id(code) -> target index or -1; the code objects are kept alive so ids are not reused.
         self.code_cache: dict[int, int] = {}
         self._pinned: list[CodeType] = []
@@ -66,7 +83,15 @@ class TargetIndex:
     def candidates(self, filename: str) -> Optional[list[WorkerTarget]]:
         c = self._file_cache.get(filename, False)
         if c is False:
-            c = self._by_file.get(os.path.realpath(filename)) if filename[:1] != "<" else None
+            if filename[:1] == "<" or os.path.basename(filename) not in self._basenames:
+                c = None
+            else:
+                c = self._by_file.get(os.path.normpath(os.path.join(self._cwd, filename)))
+                if c is None:  # maybe through a symlink: ask the file system, once per file
+                    c = self._by_file.get(os.path.realpath(filename))
+                if c is None:
+                    full = os.path.normpath(os.path.join(self._cwd, filename))
+                    c = [t for suffix, t in self._suffixes if full.endswith(suffix)] or None
             self._file_cache[filename] = c
         return c  # type: ignore[return-value]
 

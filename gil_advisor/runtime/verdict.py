@@ -7,7 +7,6 @@ never as GIL wait.
 """
 from __future__ import annotations
 
-import statistics
 from typing import Optional
 
 from gil_advisor.runtime.ledger import concurrency, overlap_predicate
@@ -27,7 +26,8 @@ RUNTIME_WANTS_PYTHON = 0.60  # (on CPU + waiting for a CPU or the GIL) share of 
 SPEEDUP_MODEL = (
     "Amdahl with N = min(threads running the worker at once, usable cores) processes: the threads' "
     "time inside the worker minus their GIL wait, split evenly over N (speedup capped at N); the "
-    "rest of the program unchanged; ignores process start-up, pickling and other load on the host"
+    "rest of the program unchanged; time queued for a CPU stays in (this host's load counts); "
+    "ignores process start-up and pickling"
 )
 
 
@@ -44,7 +44,12 @@ def is_contended(share: Optional[float]) -> bool:
 
 
 def median_ms(values: list[float]) -> Optional[float]:
-    return round(statistics.median(values) * 1000, 3) if values else None
+    if not values:
+        return None
+    s = sorted(values)
+    n = len(s)
+    mid = s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+    return round(mid * 1000, 3)
 
 
 def percentile_ms(values: list[float], q: float) -> Optional[float]:
@@ -87,8 +92,9 @@ def worker_measurement(idx, slots, records, probe, cores, exact, process_wall) -
     parallelism = cpu / union if union > 0 else 0.0
     runq_s = shares["waiting_for_cpu"] * thread_s
     wanted = (cpu + runq_s) / union if union > 0 else 0.0
+    total_hot = max(1, sum(bucket.hot.values()))
     hot = [
-        {"path": k[0], "line": k[1], "function": k[2], "share": round(n / max(1, sum(bucket.hot.values())), 3)}
+        {"path": k[0], "line": k[1], "function": k[2], "share": round(n / total_hot, 3)}
         for k, n in bucket.hot.most_common(3)
     ]
     n_proc = max(1, min(conc["peak"], cores))
@@ -218,7 +224,7 @@ def _decide_single(m: dict) -> tuple[str, str]:
             f"{GIL_CONTENDED_S * 1000:g} ms in {share:.0%} of samples meanwhile: it held the GIL",
         )
     if busy >= RUNTIME_WANTS_PYTHON and share is not None:
-        return "refuted", f"the thread was busy but the GIL stayed free (probe median {probe} ms): native code"
+        return "refuted", f"the thread was busy but the GIL stayed free (probe median {probe} ms): native"
     return "inconclusive", "no clear signal"
 
 

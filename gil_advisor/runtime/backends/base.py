@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from types import FrameType
 from typing import Optional
 
 from gil_advisor.runtime.ledger import ThreadSlot
@@ -18,7 +17,8 @@ class TracerBackend(Protocol):
     """Records which threads were inside which worker, when, and with how much CPU.
 
     `start`/`stop` install and remove hooks; `inside` is called by the sampler thread once per
-    sample for each thread; `slots` gives the per-thread ledgers, keyed by native thread id.
+    sample for each thread with its stack as [(code, line), ...]; `slots` gives the per-thread
+    ledgers, keyed by native thread id.
     """
 
     name: str
@@ -29,7 +29,7 @@ class TracerBackend(Protocol):
     def stop(self) -> None: ...
 
     def inside(
-        self, tid: int, ident: int, frame: Optional[FrameType], now: float, cpu_s: Optional[float]
+        self, tid: int, ident: int, stack: Optional[list], now: float, cpu_s: Optional[float]
     ) -> tuple[int, ...]: ...
 
     def slots(self) -> dict[int, ThreadSlot]: ...
@@ -48,7 +48,7 @@ class HookBackendMixin:
         self._slots: dict[int, ThreadSlot] = {}
         self._seen_calls: dict[tuple[int, int], int] = {}
 
-    def inside(self, tid, ident, frame, now, cpu_s):
+    def inside(self, tid, ident, stack, now, cpu_s):
         slot = self._slots.get(tid)
         if slot is None:
             return ()
@@ -68,4 +68,3 @@ class HookBackendMixin:
     def finish(self, now, cpu_by_tid):
         for tid, slot in list(self._slots.items()):
             slot.close_all(now, cpu_by_tid.get(tid))
-

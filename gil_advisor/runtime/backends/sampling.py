@@ -10,8 +10,6 @@ from __future__ import annotations
 from gil_advisor.runtime.ledger import ThreadSlot
 from gil_advisor.runtime.targets import TargetIndex
 
-MAX_DEPTH = 256
-
 
 def available() -> tuple[bool, str]:
     return True, "stack sampling works on every CPython"
@@ -32,23 +30,18 @@ class SamplingBackend:
     def stop(self) -> None:
         pass
 
-    def inside(self, tid, ident, frame, now, cpu_s):
+    def inside(self, tid, ident, stack, now, cpu_s):
         targets = self._targets
         found: list[int] = []
-        if targets is not None and len(targets) and frame is not None:
+        if targets is not None and len(targets) and stack:
             cache = targets.code_cache
             match = targets.match
-            f = frame
-            depth = 0
-            while f is not None and depth < MAX_DEPTH:
-                code = f.f_code
+            for code, _line in stack:
                 idx = cache.get(id(code))
                 if idx is None:
                     idx = match(code)
                 if idx >= 0 and idx not in found:
                     found.append(idx)
-                f = f.f_back
-                depth += 1
         slot = self._slots.get(tid)
         if slot is None and not found:
             self._last_t[tid] = now
