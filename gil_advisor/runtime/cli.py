@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "profile hook (default: auto)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the full report as JSON to FILE")
+    parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with a thread timeline")
+    parser.add_argument("--timeline", metavar="FILE", help="also write the thread timeline in Chrome trace-event format (opens in Perfetto)")
     parser.add_argument(
         "--findings",
         metavar="FILE",
@@ -166,11 +168,12 @@ def run(args: argparse.Namespace) -> int:
         _err(err, f"internal error while building the report: {e!r}")
         traceback.print_exc(file=err)
         return outcome.exit_code
-    if args.json:
-        try:
-            report_mod.write_json(rep, args.json)
-        except OSError as e:
-            _err(err, f"cannot write {args.json!r}: {e}")
+    for path, write in ((args.json, report_mod.write_json), (args.html, report_mod.write_html), (args.timeline, report_mod.write_timeline)):
+        if path:
+            try:
+                write(rep, path)
+            except OSError as e:
+                _err(err, f"cannot write {path!r}: {e}")
     if not args.quiet:
         try:
             err.write("\n" + report_mod.render_text(rep))

@@ -60,6 +60,8 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> dict
                 "entry": entry,
                 "hot_location": _hot(hot),
                 "workers": workers,
+                "timeline": rec.timeline.export(),
+                "timeline_merged": rec.timeline.merged,
             }
         )
     findings = []
@@ -84,7 +86,7 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> dict
             }
         )
     findings.sort(key=lambda d: (d["path"], d["line"], d["column"], d["code"]))
-    runtime = verdict.runtime_findings(records, probe, set(), cores)
+    runtime = verdict.runtime_findings(records)
     proc = {
         "target": {"kind": runner.kind, "name": runner.name, "argv": list(runner.args), "path": runner.path},
         "exit_code": outcome.exit_code,
@@ -151,20 +153,25 @@ def write_json(report: dict, path: str) -> None:
     """Write atomically: a temporary file in the same directory, then os.replace."""
     import json
 
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    tmp = os.path.join(directory, f".gil-advisor-{os.getpid()}-{os.urandom(4).hex()}.json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2, sort_keys=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from gil_advisor.atomic import write_text_atomic
+
+    write_text_atomic(path, json.dumps(report, indent=2) + "\n")
+
+
+def write_html(report: dict, path: str) -> None:
+    from gil_advisor.atomic import write_text_atomic
+    from gil_advisor.runtime.html_report import render_html
+
+    write_text_atomic(path, render_html(report))
+
+
+def write_timeline(report: dict, path: str) -> None:
+    import json
+
+    from gil_advisor.atomic import write_text_atomic
+    from gil_advisor.runtime.timeline import chrome_trace
+
+    write_text_atomic(path, json.dumps(chrome_trace(report)) + "\n")
 
 
 def _rel(path: str) -> str:

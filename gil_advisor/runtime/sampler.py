@@ -26,6 +26,8 @@ import time
 from collections import Counter
 from typing import Optional
 
+from gil_advisor.runtime.timeline import Segments
+
 from gil_advisor.runtime import procfs
 
 GIL_CONTENDED_S = 0.001  # probe delay above which the GIL counts as held by someone else
@@ -119,7 +121,7 @@ class ThreadRecord:
     __slots__ = (
         "tid", "ident", "name", "daemon", "is_main", "first_seen", "last_seen", "cpu_first",
         "cpu_last", "runq_first", "runq_last", "born_after_start", "total", "in_target",
-        "by_entry", "last_cls", "alive", "files", "states",
+        "by_entry", "last_cls", "alive", "files", "states", "timeline",
     )
 
     def __init__(self, tid, ident, name, daemon, is_main, now, born_after_start):
@@ -139,6 +141,7 @@ class ThreadRecord:
         self.alive = True
         self.files = procfs.ThreadFiles(tid)
         self.states: Counter = Counter()
+        self.timeline = Segments()  # [start, end, state] since the trace began, for --html/--timeline
 
 
 class ProcessSampler:
@@ -379,6 +382,7 @@ class ProcessSampler:
             else:
                 cls = "io"
             rec.states[cls] += 1
+            rec.timeline.note(now - dt - self.t_start, now - self.t_start, cls)
             # The window's off-CPU time is attributed to what the thread was doing at its two ends.
             prev_cls = rec.last_cls
             rec.last_cls = cls
