@@ -86,6 +86,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the work (plain runs take ~2 s)")
     ap.add_argument("--workloads", default="loops,calls,empty", help="'empty' measures fixed start-up cost")
+    ap.add_argument("--quick", action="store_true", help="only plain and gil-advisor (auto)")
     opts = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="gil-advisor-bench-"))
@@ -121,6 +122,8 @@ def main() -> int:
     if verdicts == ["not-exercised"]:
         sys.exit(f"the benchmark's finding did not match the worker (line {line}): {verdicts}")
 
+    if opts.quick:
+        configs = {k: v for k, v in configs.items() if k in ("plain", "gil-advisor (auto)")}
     workloads = opts.workloads.split(",")
     times: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}

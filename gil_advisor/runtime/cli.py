@@ -144,43 +144,133 @@ def run(args: argparse.Namespace) -> int:
     interval = args.interval or DEFAULT_INTERVAL.get(backend.name, 0.01)
     session = TraceSession(backend, reason, targets, interval)
     session.start()
-    outcome: Outcome = runner.run()
-    if session.in_child:
-        # A forked child (os.fork, multiprocessing 'fork') ended up here: no report from it.
-        return outcome.exit_code
-    complete = True
-    if outcome.how != "keyboard-interrupt" and not _wait_for_threads():
-        outcome = Outcome(130, "keyboard-interrupt", "KeyboardInterrupt while waiting for threads")
-    if outcome.how == "keyboard-interrupt":
-        complete = False
-    session.stop()
-    from gil_advisor.runtime import report as report_mod  # only needed once the program is done
-
+    finish = _Finisher(session, runner, static, args, err)
+    restore = _install_exit_guards(session, finish)
     try:
-        sys.stdout.flush()
-    except Exception:
-        pass
-    try:
-        rep = report_mod.build(session, runner, outcome, static, complete=complete)
-    except Exception as e:  # never lose the program's exit code to a reporting bug
-        import traceback
-
-        _err(err, f"internal error while building the report: {e!r}")
-        traceback.print_exc(file=err)
+        outcome: Outcome = runner.run()
+        if session.in_child:
+            # A forked child (os.fork, multiprocessing 'fork') ended up here: no report from it.
+            return outcome.exit_code
+        complete = True
+        if outcome.how != "keyboard-interrupt" and not _wait_for_threads():
+            outcome = Outcome(130, "keyboard-interrupt", "KeyboardInterrupt while waiting for threads")
+        if outcome.how == "keyboard-interrupt":
+            complete = False
+        finish(outcome, complete)
         return outcome.exit_code
-    for path, write in ((args.json, report_mod.write_json), (args.html, report_mod.write_html), (args.timeline, report_mod.write_timeline)):
-        if path:
-            try:
-                write(rep, path)
-            except OSError as e:
-                _err(err, f"cannot write {path!r}: {e}")
-    if not args.quiet:
+    finally:
+        restore()
+
+
+class _Finisher:
+    """Stop the session and write the report, exactly once (normal end, os._exit or SIGTERM)."""
+
+    def __init__(self, session, runner, static, args, err):
+        self.session, self.runner, self.static, self.args, self.err = session, runner, static, args, err
+        self.done = False
+
+    def __call__(self, outcome: Outcome, complete: bool) -> None:
+        if self.done or self.session.in_child:
+            return
+        self.done = True
+        session, args, err = self.session, self.args, self.err
+        session.stop()
+        from gil_advisor.runtime import report as report_mod  # only needed once the program is done
+
         try:
-            err.write("\n" + report_mod.render_text(rep))
-            err.flush()
+            sys.stdout.flush()
         except Exception:
             pass
-    return outcome.exit_code
+        try:
+            rep = report_mod.build(session, self.runner, outcome, self.static, complete=complete)
+        except Exception as e:  # never lose the program's exit code to a reporting bug
+            import traceback
+
+            _err(err, f"internal error while building the report: {e!r}")
+            try:
+                traceback.print_exc(file=err)
+            except Exception:
+                pass
+            return
+        for path, write in ((args.json, report_mod.write_json), (args.html, report_mod.write_html), (args.timeline, report_mod.write_timeline)):
+            if path:
+                try:
+                    write(rep, path)
+                except OSError as e:
+                    _err(err, f"cannot write {path!r}: {e}")
+        if not args.quiet:
+            try:
+                err.write("\n" + report_mod.render_text(rep))
+                err.flush()
+            except Exception:
+                pass
+
+
+def _install_exit_guards(session, finish):
+    """Write the report (marked incomplete) before os._exit() and on a default-action SIGTERM.
+
+    os._exit skips every exit handler, so it is wrapped for the traced process (a forked child
+    calls the real one). SIGTERM is only handled while its disposition is the default: the
+    handler writes the report, restores SIG_DFL and raises SIGTERM again, so the process still
+    dies by the signal (a parent sees -15 from subprocess, 143 from a shell). A program that
+    installs its own SIGTERM handler replaces this one and keeps its own behaviour.
+    """
+    import os
+    import signal
+
+    real_exit = os._exit
+
+    def _exit(code):
+        if not session.in_child:
+            try:
+                c = code if isinstance(code, int) else 1
+                finish(Outcome(c & 0xFF, "os._exit"), complete=False)
+            except BaseException:
+                pass
+        real_exit(code)
+
+    os._exit = _exit
+    handler = None
+
+    def on_sigterm(signum, frame):
+        try:
+            if not session.in_child:
+                finish(Outcome(128 + signum, "SIGTERM", "killed by SIGTERM"), complete=False)
+        finally:
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+            real_exit(128 + signum)  # not reached: the default action ends the process
+
+    if threading.current_thread() is threading.main_thread():
+        try:
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, on_sigterm)
+                handler = on_sigterm
+        except (ValueError, OSError, AttributeError):
+            handler = None
+
+    def after_fork_in_child():
+        # A forked child must die of SIGTERM the ordinary way (multiprocessing terminates workers).
+        try:
+            if handler is not None and signal.getsignal(signal.SIGTERM) is handler:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        except Exception:
+            pass
+
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=after_fork_in_child)
+
+    def restore():
+        if os._exit is _exit:
+            os._exit = real_exit
+        if handler is not None and not session.in_child:
+            try:
+                if signal.getsignal(signal.SIGTERM) is handler:
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            except Exception:
+                pass
+
+    return restore
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -228,7 +228,7 @@ def _decide_single(m: dict) -> tuple[str, str]:
     return "inconclusive", "no clear signal"
 
 
-def runtime_findings(records, probe_all, covered_tids, cores) -> list[dict]:
+def runtime_findings(records) -> list[dict]:
     """Thread groups (by entry function) that were GIL-bound with no static finding covering them."""
     groups: dict[tuple, list] = {}
     for rec in records.values():

@@ -45,6 +45,32 @@ def _candidate_ids():
 _AUDIT_STATE: dict = {"backend": None, "installed": False}
 
 
+_REAL: dict = {}
+
+
+def _install_use_tool_id_guard() -> None:
+    """Wrap sys.monitoring.use_tool_id so a program (or cProfile, coverage...) asking for the id
+    this tracer holds gets it: the tracer moves to another id instead of making the program fail."""
+    mon = sys.monitoring
+    if "use_tool_id" in _REAL:
+        return
+    real = _REAL["use_tool_id"] = mon.use_tool_id
+
+    def use_tool_id(tool_id, name):
+        backend = _AUDIT_STATE["backend"]
+        if backend is not None and backend.tool_id == tool_id:
+            try:
+                backend.yield_tool_id(tool_id, name)
+            except Exception as e:  # never fail the program's own call because of the tracer
+                backend.notes.append(f"could not give up tool id {tool_id}: {e!r}")
+        return real(tool_id, name)
+
+    try:
+        mon.use_tool_id = use_tool_id
+    except (AttributeError, TypeError):
+        _REAL.pop("use_tool_id", None)
+
+
 def _audit(event, args):
     if event == "exec":
         backend = _AUDIT_STATE["backend"]
@@ -64,6 +90,9 @@ class SysMonitoringBackend(HookBackendMixin):
         self._instrumented: dict[int, CodeType] = {}
         self._walked: set[int] = set()
         self._walked_refs: list[CodeType] = []
+        self._callbacks: dict = {}
+        self._local_events = 0
+        self.notes: list[str] = []
 
     # -- finding the workers' code objects ------------------------------------------------
     def discover(self, code: CodeType) -> None:
@@ -102,16 +131,6 @@ class SysMonitoringBackend(HookBackendMixin):
         if not len(targets):
             return  # nothing to instrument: the sampler still measures the process
         mon = sys.monitoring
-        for tid in _candidate_ids():
-            if mon.get_tool(tid) is None:
-                try:
-                    mon.use_tool_id(tid, TOOL_NAME)
-                except ValueError:
-                    continue
-                self.tool_id = self.used_tool_id = tid
-                break
-        if self.tool_id is None:
-            raise RuntimeError("no free sys.monitoring tool id")
         ev = mon.events
         self._local_events = ev.PY_START | ev.PY_RETURN | ev.PY_YIELD | ev.PY_RESUME
         code_cache = targets.code_cache
@@ -140,23 +159,42 @@ class SysMonitoringBackend(HookBackendMixin):
                 if s is not None:
                     s.exit(idx, perf(), tcpu())
 
-        mon.register_callback(self.tool_id, ev.PY_START, on_enter)
-        mon.register_callback(self.tool_id, ev.PY_RESUME, on_enter)
-        mon.register_callback(self.tool_id, ev.PY_RETURN, on_exit)
-        mon.register_callback(self.tool_id, ev.PY_YIELD, on_exit)
-        mon.register_callback(self.tool_id, ev.PY_UNWIND, on_exit)
-        mon.set_events(self.tool_id, ev.PY_UNWIND)
+        self._callbacks = {
+            "PY_START": on_enter, "PY_RESUME": on_enter,
+            "PY_RETURN": on_exit, "PY_YIELD": on_exit, "PY_UNWIND": on_exit,
+        }
+        if not self._claim():
+            raise RuntimeError("no free sys.monitoring tool id")
+        _install_use_tool_id_guard()
         _AUDIT_STATE["backend"] = self
         if not _AUDIT_STATE["installed"]:
             sys.addaudithook(_audit)
             _AUDIT_STATE["installed"] = True
         self._discover_loaded_modules()
 
-    def stop(self) -> None:
-        if _AUDIT_STATE["backend"] is self:
-            _AUDIT_STATE["backend"] = None
-        if self.tool_id is None:
-            return
+    def _claim(self, exclude=()) -> bool:
+        """Take a free tool id and (re)install the callbacks and every local event on it."""
+        mon = sys.monitoring
+        for tid in _candidate_ids():
+            if tid in exclude or mon.get_tool(tid) is not None:
+                continue
+            try:
+                _REAL.get("use_tool_id", mon.use_tool_id)(tid, TOOL_NAME)
+            except ValueError:
+                continue
+            self.tool_id = self.used_tool_id = tid
+            break
+        else:
+            return False
+        ev = mon.events
+        for name, cb in self._callbacks.items():
+            mon.register_callback(self.tool_id, getattr(ev, name), cb)
+        mon.set_events(self.tool_id, ev.PY_UNWIND)
+        for code in self._instrumented.values():
+            mon.set_local_events(self.tool_id, code, self._local_events)
+        return True
+
+    def _release(self) -> None:
         mon = sys.monitoring
         tool, self.tool_id = self.tool_id, None
         try:
@@ -167,6 +205,30 @@ class SysMonitoringBackend(HookBackendMixin):
                 mon.register_callback(tool, getattr(mon.events, name), None)
         finally:
             mon.free_tool_id(tool)
+
+    def yield_tool_id(self, wanted: int, name) -> None:
+        """The program asks for our tool id: give it up and move to another free one (or stop)."""
+        old = self.tool_id
+        if old is None or old != wanted:
+            return
+        self._release()
+        if self._claim(exclude=(wanted,)):
+            self.notes.append(
+                f"the program claimed sys.monitoring tool id {wanted} ({name!r}); the tracer moved to "
+                f"tool id {self.tool_id} (events during the switch may be missed)"
+            )
+        else:
+            self.notes.append(
+                f"the program claimed sys.monitoring tool id {wanted} ({name!r}) and no other id was free; "
+                "worker entries stopped being recorded from then on"
+            )
+
+    def stop(self) -> None:
+        if _AUDIT_STATE["backend"] is self:
+            _AUDIT_STATE["backend"] = None
+        if self.tool_id is None:
+            return
+        self._release()
 
     def after_fork_in_child(self) -> None:
         # The child keeps the parent's instrumentation; it must not pay for it or record anything.
@@ -180,6 +242,7 @@ class SysMonitoringBackend(HookBackendMixin):
             "tool_id": self.used_tool_id,
             "instrumented_code_objects": len(self._instrumented),
             "discovery": "exec audit events + modules loaded before start",
+            "notes": list(self.notes),
         }
 
 
