@@ -41,6 +41,8 @@ def kind_of(write, source, name="work", knowledge=DEFAULT):
         ("for u in n:\n        requests.get(u)", "io"),
         ("with open(n) as f:\n        return f.read()", "io"),
         ("for x in n:\n        sdk.process(x)", "unknown"),
+        ("return [n.classify(x) for x in range(9)]", "unknown"),  # a client handed in: not evidence
+        ("return [str(x).strip().upper() for x in n]", "cpu"),  # builtin methods: interpreter work
         ("return n + 1", "trivial"),
         ("while not q.empty():\n        q.get()", "io"),
     ],
