@@ -179,6 +179,8 @@ def test_500_short_lived_threads(tmp_path):
     assert rep["process"]["wall_s"] < 30
     assert len(json.dumps(rep)) < 5_000_000
     assert rep["complete"] is True
+    if rep["backend"]["name"] == "sysmon":  # 3.12+ counts every start through an audit event
+        assert rep["backend"]["threads_started"] >= 500
 
 
 # 9 -------------------------------------------------------------------------------------------

@@ -76,6 +76,11 @@ def _audit(event, args):
         backend = _AUDIT_STATE["backend"]
         if backend is not None and args and type(args[0]) is CodeType:
             backend.discover(args[0])
+    elif event in ("_thread.start_new_thread", "_thread.start_joinable_thread"):  # 3.12, 3.13+
+        # Threads that end between two samples are never seen by the sampler; count them here.
+        backend = _AUDIT_STATE["backend"]
+        if backend is not None:
+            backend.threads_started += 1
 
 
 class SysMonitoringBackend(HookBackendMixin):
@@ -93,6 +98,7 @@ class SysMonitoringBackend(HookBackendMixin):
         self._callbacks: dict = {}
         self._local_events = 0
         self.notes: list[str] = []
+        self.threads_started = 0  # from the `_thread.start_new_thread` audit event (3.12+)
 
     # -- finding the workers' code objects ------------------------------------------------
     def discover(self, code: CodeType) -> None:
@@ -128,6 +134,10 @@ class SysMonitoringBackend(HookBackendMixin):
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, targets: TargetIndex) -> None:
         self._targets = targets
+        _AUDIT_STATE["backend"] = self
+        if not _AUDIT_STATE["installed"]:
+            sys.addaudithook(_audit)  # audit hooks cannot be removed: install one, point it at us
+            _AUDIT_STATE["installed"] = True
         if not len(targets):
             return  # nothing to instrument: the sampler still measures the process
         mon = sys.monitoring
@@ -166,10 +176,6 @@ class SysMonitoringBackend(HookBackendMixin):
         if not self._claim():
             raise RuntimeError("no free sys.monitoring tool id")
         _install_use_tool_id_guard()
-        _AUDIT_STATE["backend"] = self
-        if not _AUDIT_STATE["installed"]:
-            sys.addaudithook(_audit)
-            _AUDIT_STATE["installed"] = True
         self._discover_loaded_modules()
 
     def _claim(self, exclude=()) -> bool:
@@ -243,6 +249,7 @@ class SysMonitoringBackend(HookBackendMixin):
             "instrumented_code_objects": len(self._instrumented),
             "discovery": "exec audit events + modules loaded before start",
             "notes": list(self.notes),
+            "threads_started": self.threads_started,
         }
 
 
