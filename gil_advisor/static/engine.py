@@ -89,16 +89,16 @@ def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding
     classifier = WorkClassifier(resolver, knowledge, config.max_depth)
     seeds = list(project.loaded())
     entry_points = {q for s in seeds for f in s.functions.values() for q in f.entry_calls}
-    spawns = list(collect(resolver, seeds, entry_points))
+    spawns = list(collect(resolver, seeds))
 
     by_site: dict[tuple, list[Spawn]] = {}
     for sp in spawns:
-        key = (sp.summary.path, sp.where.qualname) if sp.rec.kind != "Thread subclass" else ("subclass", sp.rec.target["cls"])
+        key = _sibling_key(sp)
         by_site.setdefault(key, []).append(sp)
 
     findings: list[Finding] = []
     for sp in spawns:
-        key = (sp.summary.path, sp.where.qualname) if sp.rec.kind != "Thread subclass" else ("subclass", sp.rec.target["cls"])
+        key = _sibling_key(sp)
         siblings = by_site[key]
         same_function = by_site.get((sp.summary.path, sp.where.qualname), ())
 
@@ -130,6 +130,13 @@ def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding
             for rule in ALL_RULES:
                 findings.extend(rule.check(worker, reachable))
     return findings
+
+
+def _sibling_key(sp: Spawn) -> tuple:
+    """Spawns that count together: those of one function, or every instantiation of one Thread subclass."""
+    if sp.rec.kind == "Thread subclass":
+        return ("subclass", sp.rec.target["cls"])
+    return (sp.summary.path, sp.where.qualname)
 
 
 def _reachable_fn(resolver: Resolver, project: Project, max_depth: int):

@@ -32,7 +32,7 @@ class Spawn:
         return self.rec.kind.rsplit(".", 1)[-1]
 
 
-def collect(resolver: Resolver, summaries: list[ModuleSummary], entry_points: set[str]) -> Iterator[Spawn]:
+def collect(resolver: Resolver, summaries: list[ModuleSummary]) -> Iterator[Spawn]:
     """Every spawn in the given modules, with Thread-subclass instantiations added."""
     # Thread subclasses are defined in files that mention threads, so the loaded modules
     # hold them all; knowing their names first spares resolving every other call.
