@@ -24,6 +24,30 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class WorkerRef:
+    """A function the tracer can find exactly: the code object it compiles to, and where."""
+
+    qualname: str  # dotted, project-wide: "pkg.mod.Class.run"
+    path: str
+    def_line: int  # the `def`/`lambda` line
+    first_line: int  # the code object's co_firstlineno (the first decorator's line if decorated)
+    body_line: int  # the first line of the body
+    co_name: str  # "run", "<lambda>"
+    co_qualname: str  # "Class.run", "outer.<locals>.<lambda>" (as CPython 3.11+ spells it)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "WorkerRef":
+        return cls(
+            qualname=str(d["qualname"]), path=str(d["path"]), def_line=int(d["def_line"]),
+            first_line=int(d["first_line"]), body_line=int(d["body_line"]),
+            co_name=str(d["co_name"]), co_qualname=str(d["co_qualname"]),
+        )
+
+
+@dataclass(frozen=True)
 class Remedy:
     kind: str  # "processes" | "native" | "interpreter" | "wait"
     title: str
@@ -42,6 +66,8 @@ class Finding:
     threads: str  # how many threads can run it at once, in words
     evidence: list[Evidence] = field(default_factory=list)
     remedies: list[Remedy] = field(default_factory=list)
+    worker_ref: Optional[WorkerRef] = None  # the spawn's worker, as a code object
+    instrument: Optional[WorkerRef] = None  # what the tracer measures (GIL003: the spinning function)
 
     @property
     def rule(self):
@@ -73,6 +99,8 @@ class Finding:
                 for e in self.evidence
             ],
             "remedies": [asdict(r) for r in self.remedies],
+            "worker_ref": self.worker_ref.to_dict() if self.worker_ref else None,
+            "instrument": self.instrument.to_dict() if self.instrument else None,
         }
 
     @classmethod
@@ -92,6 +120,8 @@ class Finding:
                 for e in d.get("evidence", [])
             ],
             remedies=[Remedy(**r) for r in d.get("remedies", [])],
+            worker_ref=WorkerRef.from_dict(d["worker_ref"]) if d.get("worker_ref") else None,
+            instrument=WorkerRef.from_dict(d["instrument"]) if d.get("instrument") else None,
         )
 
 
