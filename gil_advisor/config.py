@@ -35,6 +35,8 @@ class Config:
     holds_gil: tuple[str, ...] = ()  # ... that hold it
     jobs: int = 0  # 0: every usable CPU
     cache_dir: str = ""  # "" (the library default): no cache; the CLI defaults to .gil-advisor-cache
+    python: str = ""  # the target environment's interpreter or prefix, for dependencies
+    follow_dependencies: bool = True  # parse pure-Python dependencies that workers call
     source: Optional[str] = None  # where the config was read from
 
     def enabled(self, code: str) -> bool:
@@ -82,6 +84,16 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
         elif name == "cache_dir":
             if not isinstance(value, str):
                 raise ConfigError(f"{source}: cache-dir must be a string path")
+            out[name] = value
+        elif name == "python":
+            if not isinstance(value, str):
+                raise ConfigError(f"{source}: python must be a string path to an interpreter or environment")
+            out[name] = value
+        elif name == "follow_dependencies":
+            if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+                value = value.strip().lower() in ("true", "1", "yes")
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: follow-dependencies must be true or false, got {value!r}")
             out[name] = value
         elif name == "min_confidence":
             if value not in CONFIDENCES:

@@ -15,11 +15,16 @@ from typing import Iterable, Optional
 # Effects
 HOLDS = "holds"  # C code that keeps the GIL for the whole call (threads cannot overlap)
 RELEASES = "releases"  # native code that releases the GIL while it works
-BLOCKING = "blocking"  # I/O or waiting: the GIL is released while blocked
+BLOCKING = "blocking"  # network, processes, sleeps: milliseconds with the GIL released
+FILE = "file"  # local file system calls: microseconds with the GIL released
+WAIT = "wait"  # waiting for another thread (queue.get, locks, events): neither work nor I/O
 PYTHON = "python"  # cheap builtin or pure-Python helper: counts as interpreter work
+LIBRARY = "library"  # a call into a pure-Python library that is not installed: interpreter work
 NEUTRAL = "neutral"  # bookkeeping (logging, print, thread start): evidence of nothing
+EFFECTS = frozenset({HOLDS, RELEASES, BLOCKING, FILE, WAIT, PYTHON, LIBRARY, NEUTRAL})
 
 S_FACTS = "shared/gil-facts.md"
+PURE_PYTHON_SOURCE = "pure-Python distribution on PyPI (py3-none-any wheel); followed from source when installed"
 
 TABLE: tuple[tuple[str, str, str], ...] = (
     # --- hold the GIL (gil-facts §2) ---
@@ -87,26 +92,28 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("os.wait*", BLOCKING, "posixmodule.c os_waitpid_impl"),
     ("os.read", BLOCKING, "Python/fileutils.c _Py_read"),
     ("os.write", BLOCKING, "Python/fileutils.c _Py_write"),
-    ("os.fsync", BLOCKING, "system call"),
-    ("os.listdir", BLOCKING, "file system"),
-    ("os.scandir", BLOCKING, "file system"),
-    ("os.walk", BLOCKING, "file system"),
-    ("os.stat", BLOCKING, "file system"),
-    ("os.remove", BLOCKING, "file system"),
-    ("os.unlink", BLOCKING, "file system"),
-    ("os.rename", BLOCKING, "file system"),
-    ("os.replace", BLOCKING, "file system"),
-    ("os.makedirs", BLOCKING, "file system"),
-    ("os.path.exists", BLOCKING, "file system"),
-    ("os.path.isfile", BLOCKING, "file system"),
-    ("os.path.isdir", BLOCKING, "file system"),
-    ("os.path.getsize", BLOCKING, "file system"),
-    ("shutil.*", BLOCKING, "file copies"),
-    ("glob.*", BLOCKING, "file system"),
-    ("builtins.open", BLOCKING, "Python/fileutils.c _Py_read/_Py_write"),
+    ("os.fsync", FILE, "system call"),
+    ("os.listdir", FILE, "file system"),
+    ("os.scandir", FILE, "file system"),
+    ("os.walk", FILE, "file system"),
+    ("os.stat", FILE, "file system"),
+    ("os.remove", FILE, "file system"),
+    ("os.unlink", FILE, "file system"),
+    ("os.rename", FILE, "file system"),
+    ("os.replace", FILE, "file system"),
+    ("os.makedirs", FILE, "file system"),
+    ("os.path.exists", FILE, "file system"),
+    ("os.path.isfile", FILE, "file system"),
+    ("os.path.isdir", FILE, "file system"),
+    ("os.path.getsize", FILE, "file system"),
+    ("shutil.*", FILE, "file copies"),
+    ("glob.*", FILE, "file system"),
+    ("builtins.open", FILE, "Python/fileutils.c _Py_read/_Py_write"),
+    ("builtins.open.*", FILE, "methods of an open file: _Py_read/_Py_write"),
+    ("io.open.*", FILE, "methods of an open file"),
     ("builtins.input", BLOCKING, "reads stdin"),
-    ("io.open", BLOCKING, "file I/O"),
-    ("pathlib.*", BLOCKING, "file system"),
+    ("io.open", FILE, "file I/O"),
+    ("pathlib.*", FILE, "file system"),
     ("urllib.request.*", BLOCKING, "socket I/O"),
     ("http.client.*", BLOCKING, "socket I/O"),
     ("ftplib.*", BLOCKING, "socket I/O"),
@@ -131,11 +138,14 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("pymongo.*", BLOCKING, "database driver: socket I/O"),
     ("sqlalchemy.*", BLOCKING, "database access"),
     ("serial.*", BLOCKING, "pyserial: device I/O"),
-    ("queue.*", BLOCKING, "Lib/queue.py waits on a Condition"),
-    ("threading.*", BLOCKING, "lock acquire blocks with the GIL released"),
+    ("queue.*", WAIT, "Lib/queue.py waits on a Condition"),
+    ("threading.*", WAIT, "lock acquire blocks with the GIL released"),
     ("asyncio.*", BLOCKING, "event loop machinery: waiting"),
-    ("concurrent.futures.wait", BLOCKING, "waits on futures"),
-    ("concurrent.futures.as_completed", BLOCKING, "waits on futures"),
+    ("concurrent.futures.wait", WAIT, "waits on futures"),
+    ("concurrent.futures.as_completed", WAIT, "waits on futures"),
+    ("multiprocessing.pool.*", NEUTRAL, "making a pool: bookkeeping"),
+    ("multiprocessing.dummy.*", NEUTRAL, "making a thread pool: bookkeeping"),
+    ("concurrent.futures.*", NEUTRAL, "making a pool: bookkeeping"),
     ("multiprocessing.*", BLOCKING, "inter-process communication"),
     ("webbrowser.*", BLOCKING, "starts a process"),
     # method names on receivers of unknown type: the common blocking protocol methods
@@ -145,18 +155,21 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     (".accept", BLOCKING, "socket"), (".connect", BLOCKING, "socket"),
     (".makefile", BLOCKING, "socket"),
     (".read", BLOCKING, "file or socket"), (".readline", BLOCKING, "file or socket"),
-    (".readlines", BLOCKING, "file"), (".write", BLOCKING, "file or socket"),
-    (".writelines", BLOCKING, "file"), (".flush", BLOCKING, "file"),
-    (".read_text", BLOCKING, "pathlib"), (".read_bytes", BLOCKING, "pathlib"),
-    (".write_text", BLOCKING, "pathlib"), (".write_bytes", BLOCKING, "pathlib"),
-    (".wait", BLOCKING, "Event/Condition/process"), (".acquire", BLOCKING, "Lock"),
+    (".write", BLOCKING, "file or socket"),
+    (".read_text", FILE, "pathlib"), (".read_bytes", FILE, "pathlib"),
+    (".write_text", FILE, "pathlib"), (".write_bytes", FILE, "pathlib"),
+    (".readlines", FILE, "file"), (".writelines", FILE, "file"), (".flush", FILE, "file"),
+    (".wait", WAIT, "Event/Condition wait for another thread"), (".acquire", WAIT, "Lock"),
+    (".task_done", WAIT, "queue.Queue.task_done"), (".notify", WAIT, "Condition"),
+    (".notify_all", WAIT, "Condition"), (".release", WAIT, "Lock"), (".set", WAIT, "Event"),
     (".communicate", BLOCKING, "subprocess"), (".poll", BLOCKING, "select.poll"),
     (".execute", BLOCKING, "DB-API cursor; sqlite3 stmt_step releases the GIL"),
     (".executemany", BLOCKING, "DB-API cursor"), (".fetchall", BLOCKING, "DB-API cursor"),
     (".fetchone", BLOCKING, "DB-API cursor"), (".fetchmany", BLOCKING, "DB-API cursor"),
     (".commit", BLOCKING, "DB-API connection"), (".request", BLOCKING, "HTTP client"),
     (".urlopen", BLOCKING, "HTTP client"), (".getresponse", BLOCKING, "http.client"),
-    (".result", BLOCKING, "Future.result waits"), (".put", BLOCKING, "queue.Queue.put"),
+    (".result", WAIT, "Future.result waits for another thread"), (".put", WAIT, "queue.Queue.put"),
+    (".put_nowait", WAIT, "queue.Queue"), (".get_nowait", WAIT, "queue.Queue"),
     (".serve_forever", BLOCKING, "socketserver"), (".handle_request", BLOCKING, "socketserver"),
     (".select", BLOCKING, "selectors"), (".sleep", BLOCKING, "time.sleep"),
     (".run_until_complete", BLOCKING, "event loop"), (".run_forever", BLOCKING, "event loop"),
@@ -168,7 +181,96 @@ TABLE: tuple[tuple[str, str, str], ...] = (
         "splitlines", "replace", "startswith", "endswith", "find", "rfind", "format",
         "encode", "decode", "casefold", "title", "zfill", "ljust", "rjust", "center",
         "partition", "rpartition", "isdigit", "isalpha", "isspace", "hex", "tolist",
+        "update", "isupper", "islower", "isalnum", "isnumeric", "isdecimal", "isidentifier",
+        "translate", "maketrans", "expandtabs", "removeprefix", "removesuffix", "swapcase",
+        "capitalize", "symmetric_difference", "issubset", "issuperset", "isdisjoint",
+        "popitem", "fromkeys", "reverse", "bit_length", "to_bytes", "from_bytes",
+        "appendleft", "popleft", "extendleft", "rotate", "most_common", "elements",
+        "format_map", "rindex", "splitlines", "hexdigest", "digest",
     )),
+    # widely used pure-Python packages, for when they are not installed where we can read them
+    # (pre-commit's isolated environment, CI): a call into one is interpreter work
+    ("nltk.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("markdown.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("mistune.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("commonmark.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("markdown_it.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("docutils.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("sqlparse.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("sqlglot.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("jinja2.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("mako.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("chameleon.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pdfminer.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pypdf.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("PyPDF2.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pyparsing.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("bs4.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("html5lib.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("networkx.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("sympy.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("mpmath.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pycodestyle.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pyflakes.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pylint.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("astroid.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("isort.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("autopep8.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("chardet.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("tomli.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("tomlkit.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("toml.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("dateutil.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("jsonschema.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pygments.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("textblob.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("snowballstemmer.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("langdetect.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("jieba.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("rdflib.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("openpyxl.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("xlrd.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("ply.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("lark.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("parso.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("jedi.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("radon.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("mccabe.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("babel.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("feedparser.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("xmltodict.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("unidecode.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("inflect.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("fuzzywuzzy.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pycparser.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("esprima.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("cssutils.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("tinycss2.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("html2text.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("bleach.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("ruamel.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("nbformat.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("bibtexparser.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("mutagen.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("construct.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("bitstring.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("faker.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("mimesis.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pytz.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("slugify.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("emoji.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("email_validator.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("validators.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("marshmallow.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("cerberus.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("yaml.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("rope.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pydocstyle.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("bandit.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("mypy_extensions.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("docx.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("pptx.*", LIBRARY, PURE_PYTHON_SOURCE),
+    ("reportlab.*", LIBRARY, PURE_PYTHON_SOURCE),
     # bookkeeping: evidence of nothing
     ("builtins.print", NEUTRAL, "writes to stdout"),
     ("logging.*", NEUTRAL, "logging"),
@@ -193,7 +295,7 @@ TABLE: tuple[tuple[str, str, str], ...] = (
 
 # Method names whose blocking meaning depends on the call's shape: `t.join()` waits but
 # `",".join(parts)` is a str method; `q.get()` blocks but `d.get(key)` is a dict lookup.
-ZERO_ARG_BLOCKING_METHODS = frozenset({"join", "get"})
+ZERO_ARG_WAIT_METHODS = frozenset({"join", "get"})
 TIMEOUT_KEYWORDS = frozenset({"timeout", "block"})
 
 
@@ -224,10 +326,11 @@ class Knowledge:
 
     def lookup_method(self, name: str, nargs: int, keywords: frozenset) -> Optional[tuple[str, str]]:
         """(effect, source) for `receiver.name(...)` with a receiver of unknown type."""
-        if name in ZERO_ARG_BLOCKING_METHODS:
+        if name in ZERO_ARG_WAIT_METHODS:
             if nargs == 0 or keywords & TIMEOUT_KEYWORDS:
-                return (BLOCKING, "Thread.join / Queue.get wait with the GIL released")
-            return None
+                return (WAIT, "Thread.join / Queue.get wait for another thread")
+            # `",".join(parts)`, `counts.get(key, 0)`: str and dict methods, interpreter work
+            return (PYTHON, "builtin type method")
         return _lookup(self.entries, "." + name)
 
 

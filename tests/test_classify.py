@@ -44,7 +44,7 @@ def kind_of(write, source, name="work", knowledge=DEFAULT):
         ("return [n.classify(x) for x in range(9)]", "unknown"),  # a client handed in: not evidence
         ("return [str(x).strip().upper() for x in n]", "cpu"),  # builtin methods: interpreter work
         ("return n + 1", "trivial"),
-        ("while not q.empty():\n        q.get()", "io"),
+        ("while not q.empty():\n        q.get()", "trivial"),  # waiting for work is neither work nor I/O
     ],
 )
 def test_function_kinds(write, body, kind):
@@ -116,9 +116,9 @@ def test_resolver_methods_through_bases(write):
 
 
 def test_knowledge_method_shapes():
-    assert DEFAULT.lookup_method("join", 0, frozenset())[0] == "blocking"
-    assert DEFAULT.lookup_method("join", 1, frozenset()) is None  # ",".join(parts)
-    assert DEFAULT.lookup_method("get", 1, frozenset()) is None  # dict.get(key)
-    assert DEFAULT.lookup_method("get", 0, frozenset({"timeout"}))[0] == "blocking"
+    assert DEFAULT.lookup_method("join", 0, frozenset())[0] == "wait"
+    assert DEFAULT.lookup_method("join", 1, frozenset())[0] == "python"  # ",".join(parts)
+    assert DEFAULT.lookup_method("get", 1, frozenset())[0] == "python"  # dict.get(key)
+    assert DEFAULT.lookup_method("get", 0, frozenset({"timeout"}))[0] == "wait"
     assert DEFAULT.lookup("json.loads")[0] == "holds"
     assert DEFAULT.lookup("some.unknown") is None

@@ -1,11 +1,16 @@
 """Decide what kind of work a function does, once per function (summaries are cached).
 
-Kinds, from the GIL's point of view:
-  cpu      pure-Python loops, recursion, arithmetic: holds the GIL, switches every 5 ms
-  holds    C calls that keep the GIL for the whole call (json, re, pickle, sorted...)
-  io       blocking I/O or waiting: the GIL is released while blocked
-  releases native code that releases the GIL (hashlib, zlib, numpy...)
-  unknown  calls into code the analyzer cannot see (third-party, dynamic)
+Each function gets an estimate of where its time goes (static/work_model.py): with the GIL
+held (interpreter loops, arithmetic, recursion, C calls that keep the GIL) or released
+(I/O, sleeps, native kernels). Loops multiply what is inside them; callees add their own
+estimate; waiting for another thread counts as neither and makes the loop around it run
+once per item. The kind comes from the balance:
+
+  cpu      pure-Python work dominates: holds the GIL, switches every 5 ms
+  holds    C calls that keep the GIL (json, re, pickle, sorted...) dominate
+  io       blocking I/O or sleeping dominates: the GIL is released while blocked
+  releases native code that releases the GIL (hashlib, zlib, numpy...) dominates
+  unknown  mostly calls into code the analyzer cannot see (third-party, dynamic)
   trivial  nothing that takes time
 """
 from __future__ import annotations
@@ -14,17 +19,46 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from gil_advisor.finding import Evidence, Location
-from gil_advisor.knowledge import BLOCKING, HOLDS, NEUTRAL, PYTHON, RELEASES, Knowledge
+from gil_advisor.knowledge import BLOCKING, FILE, HOLDS, LIBRARY, NEUTRAL, PYTHON, RELEASES, WAIT, Knowledge
+from gil_advisor.static import work_model as wm
 from gil_advisor.static.resolve import FunctionHandle, Resolver
-from gil_advisor.static.summary import CallRec, FunctionRec, LoopRec
+from gil_advisor.static.summary import CallRec, LoopRec
 
 CPU, IO, UNKNOWN, TRIVIAL = "cpu", "io", "unknown", "trivial"
 GIL_BOUND = frozenset({CPU, HOLDS})
 CONFIDENCE = ("low", "medium", "high")
 LEVEL = {c: i for i, c in enumerate(CONFIDENCE)}
 
-# How a callee's kind counts in its caller.
-EFFECT_OF_KIND = {CPU: CPU, HOLDS: HOLDS, IO: BLOCKING, RELEASES: RELEASES, UNKNOWN: UNKNOWN, TRIVIAL: PYTHON}
+
+@dataclass
+class Estimate:
+    """Where a function's time goes, in work-model units (see static/work_model.py)."""
+
+    held: float = 0.0  # GIL held: interpreter work and GIL-holding C calls
+    held_c: float = 0.0  # the part of `held` spent in GIL-holding C calls
+    io: float = 0.0  # GIL released: I/O and sleeps
+    native: float = 0.0  # GIL released: native kernels
+    unknown: float = 0.0  # weight of calls the analyzer cannot see
+
+    def add(self, other: "Estimate", times: float = 1.0) -> None:
+        self.held += other.held * times
+        self.held_c += other.held_c * times
+        self.io += other.io * times
+        self.native += other.native * times
+        self.unknown += other.unknown * times
+
+    def scaled(self, times: float) -> "Estimate":
+        out = Estimate()
+        out.add(self, times)
+        return out
+
+    @property
+    def known(self) -> float:
+        return self.held + self.io + self.native
+
+    @property
+    def held_share(self) -> float:
+        return self.held / self.known if self.known else 0.0
 
 
 @dataclass
@@ -33,6 +67,10 @@ class WorkSummary:
     confidence: str = "medium"
     evidence: list[Evidence] = field(default_factory=list)  # from this function down to the cause
     reason: str = ""
+    estimate: Estimate = field(default_factory=Estimate)
+    held_call: Optional[str] = None  # the GIL-holding C call that dominates ("json.loads")
+    releasing_call: Optional[str] = None  # the I/O or native call that dominates
+    headline: str = ""  # the estimate and its cause in one line
 
     @property
     def gil_bound(self) -> bool:
@@ -41,10 +79,21 @@ class WorkSummary:
 
 @dataclass
 class _Effect:
+    """One call, costed: its effect (a knowledge effect or a kind), what it is, its cost."""
+
     effect: str
     call: CallRec
     what: str
+    cost: Estimate
     sub: Optional[WorkSummary] = None  # the callee's own summary, for the evidence chain
+    paces: bool = False
+    recursive: bool = False
+
+
+def _known_cost(effect: str, in_loop: bool, name: str) -> tuple[Estimate, bool]:
+    c = wm.known_cost(effect, in_loop, name)
+    est = Estimate(held=c.held, held_c=c.held if effect == HOLDS else 0.0, io=c.io, native=c.native)
+    return est, c.paces
 
 
 class WorkClassifier:
@@ -61,7 +110,8 @@ class WorkClassifier:
         if key in self._cache:
             return self._cache[key]
         if key in self._active:
-            return WorkSummary(CPU, "high", [self._ev(handle, "recursion", f"{key} calls itself (recursion in pure Python)", handle.rec.line, handle.rec.col)], "recursion")
+            ev = self._ev(handle, "recursion", f"{key} calls itself (recursion in pure Python)", handle.rec.line, handle.rec.col)
+            return WorkSummary(CPU, "high", [ev], "recursion", Estimate(held=wm.HEAVY))
         self._active.add(key)
         outer_truncated, self._truncated = self._truncated, False
         try:
@@ -79,133 +129,182 @@ class WorkClassifier:
         known = self.knowledge.lookup(name)
         if known is not None and known[0] == HOLDS:
             ev = Evidence("holds-gil", f"the worker {name} is a C function that holds the GIL ({known[1]})", location.location)
-            return WorkSummary(HOLDS, "high", [ev], "holds")
+            est = Estimate(held=wm.KNOWN_COST[HOLDS].held, held_c=wm.KNOWN_COST[HOLDS].held)
+            return WorkSummary(HOLDS, "high", [ev], "holds", est, held_call=name,
+                               headline=f"all of the worker's time holds the GIL: {name} is a C function that keeps it")
         return None
 
     def blocks(self, handle: FunctionHandle, loop_line: int, loop_col: int) -> bool:
         """Does the loop at this position call anything that blocks (`while not ev.wait(1): pass`)?"""
         ids = {lp.id for lp in handle.rec.loops if (lp.line, lp.col) == (loop_line, loop_col)}
         return any(
-            self._effect(handle, c, self.max_depth).effect == BLOCKING for c in handle.rec.calls if c.loop in ids
+            self._effect(handle, c, self.max_depth).effect in (BLOCKING, FILE, WAIT, IO)
+            for c in handle.rec.calls
+            if c.loop in ids
         )
 
     # ----- one function ----------------------------------------------------------------
     def _classify(self, handle: FunctionHandle, depth: int) -> WorkSummary:
         rec = handle.rec
         if rec.nogil:
-            return WorkSummary(RELEASES, "high", [self._ev(handle, "releases", f"{handle.full} is compiled with numba nogil=True", rec.line, rec.col)], "numba nogil")
+            ev = self._ev(handle, "releases", f"{handle.full} is compiled with numba nogil=True", rec.line, rec.col)
+            return WorkSummary(RELEASES, "high", [ev], "numba nogil", Estimate(native=wm.RELEASES_ALONE.native),
+                               releasing_call=handle.full, headline="numba nogil=True: the compiled function runs without the GIL")
         effects = [self._effect(handle, c, depth) for c in rec.calls]
-        by_loop: dict[int, list[_Effect]] = {}
-        for e in effects:
-            by_loop.setdefault(e.call.loop, []).append(e)
-        children: dict[int, list[int]] = {}
-        for lp in rec.loops:
-            children.setdefault(lp.parent, []).append(lp.id)
-
-        def subtree(loop_id: int) -> list[int]:
-            out, todo = [], [loop_id]
-            while todo:
-                i = todo.pop()
-                out.append(i)
-                todo.extend(children.get(i, ()))
-            return out
-
-        io_ev: list[Evidence] = []
-        # (level, chain): 2 = nested loops, while-loops, recursion; 1 = a loop with
-        # arithmetic; 0 = a loop that only calls methods (may run once or twice)
-        cpu_ev: list[tuple[int, list[Evidence]]] = []
-        holds_ev: list[tuple[bool, list[Evidence]]] = []
-        rel_ev: list[Evidence] = []
-        unk = False
-
+        loops = rec.loops
         spins = {(line, col) for line, col in rec.spins}
-        for lp in rec.loops:
-            if lp.parent != -1 or (lp.line, lp.col) in spins:
-                continue  # busy-waits are GIL003's business, not CPU work
-            ids = subtree(lp.id)
-            inner = [e for i in ids for e in by_loop.get(i, ())]
-            compute = sum(rec.loops[i].compute for i in ids)
-            nested = len(ids) > 1
-            kind = self._loop_kind(inner, compute)
-            where = self._loop_words(lp, nested)
-            if kind == IO:
-                first = next(e for e in inner if e.effect == BLOCKING)
-                io_ev.append(self._ev(handle, "io", f"{where} that waits on {first.what}", first.call.line, first.call.col))
-            elif kind == RELEASES:
-                first = next(e for e in inner if e.effect == RELEASES)
-                rel_ev.append(self._ev(handle, "releases", f"{where} that calls {first.what}, which releases the GIL", first.call.line, first.call.col))
-            elif kind == UNKNOWN:
-                unk = True
-            elif kind == CPU:
-                sub = next((e for e in inner if e.effect == CPU and e.sub), None)
-                chain = [self._ev(handle, "loop", f"{where} doing pure-Python work" + (f" (arithmetic/comparisons: {compute})" if compute else ""), lp.line, lp.col)]
-                if sub is not None:
-                    chain += [self._ev(handle, "call", f"calls {sub.what} in the loop", sub.call.line, sub.call.col)] + sub.sub.evidence
-                if (nested or lp.kind == "while") and compute:
-                    level = 2
-                elif sub is not None:
-                    level = LEVEL[sub.sub.confidence]
-                else:
-                    level = 1 if compute else 0
-                cpu_ev.append((level, chain))
-            elif kind == HOLDS:
-                first = next(e for e in inner if e.effect == HOLDS)
-                chain = [self._ev(handle, "holds-gil", f"{where} that calls {first.what}, which holds the GIL", first.call.line, first.call.col)]
-                if first.sub is not None:
-                    chain += first.sub.evidence
-                holds_ev.append((True, chain))
+        skipped = self._spin_subtrees(loops, spins)
+        paced = {e.call.loop for e in effects if e.paces and e.call.loop >= 0}
+        # how many times one pass of the function runs each loop's body
+        trips: dict[int, float] = {}
+        for lp in loops:  # parents come before children
+            own = 1.0 if lp.id in paced else float(wm.LOOP_TRIPS)
+            trips[lp.id] = own * (trips[lp.parent] if lp.parent >= 0 else 1.0)
 
-        for e in by_loop.get(-1, ()):
-            if e.effect == BLOCKING:
-                io_ev.append(self._ev(handle, "io", f"waits on {e.what}", e.call.line, e.call.col))
-            elif e.effect == RELEASES:
-                rel_ev.append(self._ev(handle, "releases", f"calls {e.what}, which releases the GIL", e.call.line, e.call.col))
-            elif e.effect == UNKNOWN:
-                unk = True
-            elif e.effect == CPU and e.sub is not None:
-                chain = [self._ev(handle, "call", f"calls {e.what}", e.call.line, e.call.col)] + e.sub.evidence
-                cpu_ev.append((LEVEL[e.sub.confidence], chain))
-            elif e.effect == HOLDS:
-                chain = [self._ev(handle, "holds-gil", f"calls {e.what}, which holds the GIL", e.call.line, e.call.col)]
-                if e.sub is not None:
-                    chain += e.sub.evidence
-                holds_ev.append((bool(e.sub and e.sub.confidence == "high"), chain))
+        def top_of(loop_id: int) -> int:
+            while loop_id >= 0 and loops[loop_id].parent >= 0:
+                loop_id = loops[loop_id].parent
+            return loop_id
 
-        if cpu_ev:
-            level, chain = max(cpu_ev, key=lambda lc: lc[0])
-            if unk:
-                level = min(level, 0)  # unknown calls beside the loop may be what takes the time
-            if not io_ev:
-                return WorkSummary(CPU, CONFIDENCE[level], chain, "cpu")
-            if level == 2:
-                return WorkSummary(CPU, "low", chain, "cpu beside I/O")
-        if io_ev:
-            return WorkSummary(IO, "high", io_ev[:1], "io")
-        if holds_ev and not rel_ev and not unk:
-            strong = [c for s, c in holds_ev if s]
-            return WorkSummary(HOLDS, "high" if strong else "medium", (strong or [holds_ev[0][1]])[0], "holds")
-        if rel_ev:
-            return WorkSummary(RELEASES, "high", rel_ev[:1], "releases")
-        if unk or holds_ev:
-            return WorkSummary(UNKNOWN, "low", [], "unknown calls")
-        return WorkSummary(TRIVIAL, "high", [], "nothing that takes time")
+        total = Estimate()
+        nests: dict[int, Estimate] = {}
+        for lp in loops:
+            if lp.id in skipped:
+                continue
+            own = Estimate(held=(lp.compute * wm.STEP + wm.ITERATION) * trips[lp.id])
+            nests.setdefault(top_of(lp.id), Estimate()).add(own)
+        contributions: list[tuple[Estimate, Optional[int], Optional[_Effect]]] = []
+        recursive = None
+        for e in effects:
+            if e.call.loop in skipped:
+                continue
+            if e.recursive and recursive is None:
+                recursive = e
+            times = trips[e.call.loop] if e.call.loop >= 0 else 1.0
+            cost = e.cost.scaled(times)
+            if e.call.loop >= 0:
+                nests.setdefault(top_of(e.call.loop), Estimate()).add(cost)
+            else:
+                contributions.append((cost, None, e))
+        for top, est in nests.items():
+            contributions.append((est, top, None))
+        for est, _, _ in contributions:
+            total.add(est)
+        if recursive is not None:
+            total = total.scaled(wm.RECURSION_TRIPS)
+        return self._decide(handle, total, contributions, effects, trips, recursive)
 
     @staticmethod
-    def _loop_kind(inner: list[_Effect], compute: int) -> str:
-        effects = {e.effect for e in inner}
-        if BLOCKING in effects:
-            return IO
-        if RELEASES in effects:
-            return RELEASES
-        if UNKNOWN in effects:
-            return UNKNOWN
-        if CPU in effects:
-            return CPU
-        if HOLDS in effects:
-            return HOLDS
-        if compute or PYTHON in effects:
-            return CPU
-        return TRIVIAL
+    def _spin_subtrees(loops: list[LoopRec], spins: set) -> set[int]:
+        """Busy-wait loops and what they contain are GIL003's business, not CPU work."""
+        out: set[int] = set()
+        for lp in loops:
+            if (lp.parent == -1 and (lp.line, lp.col) in spins) or lp.parent in out:
+                out.add(lp.id)
+        return out
+
+    def _decide(self, handle, total: Estimate, contributions, effects, trips, recursive) -> WorkSummary:
+        share = total.held_share
+        released = total.io + total.native
+        # Calls the analyzer cannot see outweigh a light loop around them: nothing to say.
+        # Beside a heavy loop nest they only lower the confidence.
+        unseen = total.unknown > total.held and total.held < wm.HEAVY
+        if total.held >= wm.SUBSTANTIAL and share >= 0.5 and not unseen:
+            kind = HOLDS if total.held_c >= wm.HOLDS_KIND_SHARE * total.held else CPU
+            level = 2 if total.held >= wm.HEAVY else 1
+            if share < wm.GIL_BOUND_SHARE:
+                level = -1  # a mixed worker: not GIL-bound enough to say so by default
+            elif share < wm.CLEAR_SHARE:
+                level -= 1
+            if total.unknown > total.held:
+                level -= 1  # what the analyzer cannot see may be where the time goes
+            chain, held_call = self._held_chain(handle, contributions, effects, trips, recursive, kind)
+            where = chain[0] if chain else None
+            cause = f"{where.description} at {_short_path(where.location.path)}:{where.location.line}" if where else "pure-Python work"
+            headline = f"about {_pct(share)} of the worker's time holds the GIL: {cause}"
+            return WorkSummary(kind, CONFIDENCE[max(level, 0)], chain, kind, total, held_call=held_call, headline=headline)
+        if released > 0 and released >= total.held and not unseen:
+            kind = IO if total.io >= total.native else RELEASES
+            chain, call = self._released_chain(handle, effects, trips, kind)
+            conf = "high" if share <= wm.RELEASED_SHARE else "medium"
+            what = "waits on I/O" if kind == IO else "runs native code that releases the GIL"
+            headline = f"about {_pct(1 - share)} of the worker's time {what}" + (f": {call}" if call else "")
+            return WorkSummary(kind, conf, chain, kind, total, releasing_call=call, headline=headline)
+        if total.unknown > 0:
+            return WorkSummary(UNKNOWN, "low", [], "unknown calls", total, headline="mostly calls the analyzer cannot see into")
+        return WorkSummary(TRIVIAL, "high", [], "nothing that takes time", total, headline="nothing that takes time")
+
+    def _held_chain(self, handle, contributions, effects, trips, recursive, kind):
+        """The evidence chain of the biggest held contributor: a loop nest or a call."""
+        if recursive is not None:
+            e = recursive
+            ev = self._ev(handle, "recursion", f"{e.what} recurses (pure-Python recursion)", e.call.line, e.call.col)
+            return [ev], None
+        best = max(contributions, key=lambda c: (c[0].held_c if kind == HOLDS else c[0].held), default=None)
+        if best is None:
+            return [], None
+        est, top, eff = best
+        if top is None:
+            return self._call_chain(handle, eff, prefix=""), self._held_call_of(eff)
+        lp = handle.rec.loops[top]
+        ids = self._subtree(handle.rec.loops, top)
+        nested = len(ids) > 1
+        compute = sum(handle.rec.loops[i].compute for i in ids)
+        where = self._loop_words(lp, nested)
+        inner = [e for e in effects if e.call.loop in ids]
+        heaviest = max(inner, key=lambda e: (e.cost.held_c if kind == HOLDS else e.cost.held) * trips[e.call.loop], default=None)
+        if kind == HOLDS and heaviest is not None:
+            chain = [self._ev(handle, "holds-gil", f"{where} that calls {heaviest.what}, which holds the GIL", heaviest.call.line, heaviest.call.col)]
+            if heaviest.sub is not None:
+                chain += heaviest.sub.evidence
+            return chain, self._held_call_of(heaviest)
+        chain = [self._ev(handle, "loop", f"{where} doing pure-Python work" + (f" (arithmetic/comparisons: {compute})" if compute else ""), lp.line, lp.col)]
+        if heaviest is not None and heaviest.sub is not None and heaviest.cost.held * trips[heaviest.call.loop] >= 0.5 * est.held:
+            chain += [self._ev(handle, "call", f"calls {heaviest.what} in the loop", heaviest.call.line, heaviest.call.col)] + heaviest.sub.evidence
+        return chain, None
+
+    def _call_chain(self, handle, e: _Effect, prefix: str) -> list[Evidence]:
+        if e.effect == HOLDS:
+            chain = [self._ev(handle, "holds-gil", f"calls {e.what}, which holds the GIL", e.call.line, e.call.col)]
+            return chain + (e.sub.evidence if e.sub else [])
+        if e.sub is not None:
+            return [self._ev(handle, "call", f"calls {e.what}", e.call.line, e.call.col)] + e.sub.evidence
+        return [self._ev(handle, "call", f"calls {e.what} (pure-Python work)", e.call.line, e.call.col)]
+
+    @staticmethod
+    def _held_call_of(e: Optional[_Effect]) -> Optional[str]:
+        if e is None:
+            return None
+        if e.effect == HOLDS and e.sub is None:
+            return e.what
+        return e.sub.held_call if e.sub is not None else None
+
+    def _released_chain(self, handle, effects, trips, kind):
+        def weight(e: _Effect) -> float:
+            t = trips[e.call.loop] if e.call.loop >= 0 else 1.0
+            return (e.cost.io if kind == IO else e.cost.native) * t
+
+        best = max(effects, key=weight, default=None)
+        if best is None or weight(best) <= 0:
+            return [], None
+        word = "io" if kind == IO else "releases"
+        text = f"waits on {best.what}" if kind == IO else f"calls {best.what}, which releases the GIL"
+        if best.call.loop >= 0:
+            text = f"{self._loop_words(handle.rec.loops[best.call.loop], False)} that {text}"
+        chain = [self._ev(handle, word, text, best.call.line, best.call.col)]
+        call = best.what
+        if best.sub is not None:
+            call = best.sub.releasing_call or best.what
+        return chain, call
+
+    @staticmethod
+    def _subtree(loops: list[LoopRec], loop_id: int) -> list[int]:
+        out, todo = [], [loop_id]
+        while todo:
+            i = todo.pop()
+            out.append(i)
+            todo.extend(lp.id for lp in loops if lp.parent == i)
+        return out
 
     @staticmethod
     def _loop_words(lp: LoopRec, nested: bool) -> str:
@@ -217,36 +316,66 @@ class WorkClassifier:
     def _effect(self, handle: FunctionHandle, call: CallRec, depth: int) -> _Effect:
         ref = call.ref
         t = ref.get("t")
+        in_loop = call.loop >= 0
         if t in ("name", "method"):
             targets = self.resolver.target(ref)
             tg = targets[0]
             if tg.handle is not None:
                 if tg.handle.full == handle.full or tg.handle.full in self._active:
-                    rec_ev = self._ev(handle, "recursion", f"{tg.handle.full} recurses (pure-Python recursion)", call.line, call.col)
-                    return _Effect(CPU, call, tg.handle.full, WorkSummary(CPU, "high", [rec_ev], "recursion"))
+                    return _Effect(CPU, call, tg.handle.full, Estimate(held=wm.RECURSIVE_CALL), recursive=True)
+                known = self._library_knowledge(tg.handle)
+                if known is not None:
+                    return self._known(known, call, tg.handle.full, in_loop)
                 if depth >= self.max_depth:
                     self._truncated = True
-                    return _Effect(UNKNOWN, call, tg.handle.full)
+                    return _Effect(UNKNOWN, call, tg.handle.full, Estimate(unknown=wm.UNKNOWN_CALL))
                 sub = self.classify(tg.handle, depth + 1)
-                return _Effect(EFFECT_OF_KIND[sub.kind], call, tg.handle.full, sub)
+                cost = Estimate(held=wm.CALL)
+                cost.add(sub.estimate)
+                return _Effect(sub.kind, call, tg.handle.full, cost, sub)
             name = tg.external or ref.get("q") or ref.get("name", "?")
             known = self.knowledge.lookup(name)
             if known is None and t == "method":
                 known = self.knowledge.lookup_method(ref["name"], call.nargs, frozenset(call.keywords))
             if known is None:
-                return _Effect(UNKNOWN, call, name)
-            return _Effect(known[0], call, name)
+                return _Effect(UNKNOWN, call, name, Estimate(unknown=wm.UNKNOWN_CALL))
+            return self._known(known[0], call, name, in_loop)
         if t == "meth":
             known = self.knowledge.lookup_method(ref["name"], call.nargs, frozenset(call.keywords))
+            what = f".{ref['name']}()"
             if known is not None:
-                return _Effect(known[0], call, f".{ref['name']}()")
+                return self._known(known[0], call, what, in_loop)
             # A value made in this function (a list, a str) runs interpreter work; an object
             # handed in from outside may be a client of anything: not evidence.
-            return _Effect(UNKNOWN if ref.get("recv") == "outside" else PYTHON, call, f".{ref['name']}()")
+            if ref.get("recv") == "outside":
+                return _Effect(UNKNOWN, call, what, Estimate(unknown=wm.UNKNOWN_CALL))
+            return self._known(PYTHON, call, what, in_loop)
         if t in ("poolmeth", "partial", "pool", "inst"):
-            return _Effect(NEUTRAL, call, t)
-        return _Effect(UNKNOWN, call, ref.get("name", "a dynamic call"))
+            return self._known(NEUTRAL, call, t, in_loop)
+        return _Effect(UNKNOWN, call, ref.get("name", "a dynamic call"), Estimate(unknown=wm.UNKNOWN_CALL))
+
+    def _known(self, effect: str, call: CallRec, what: str, in_loop: bool) -> _Effect:
+        cost, paces = _known_cost(effect, in_loop, what)
+        return _Effect(effect, call, what, cost, paces=paces)
+
+    def _library_knowledge(self, callee: FunctionHandle) -> Optional[str]:
+        """For a function found in an installed dependency, the knowledge table comes first
+        (requests.get is I/O even though its source is Python); pure-Python entries are followed."""
+        if not self.resolver.project.is_library(callee.summary.module):
+            return None
+        known = self.knowledge.lookup(callee.full)
+        if known is None or known[0] == LIBRARY:
+            return None
+        return known[0]
 
     @staticmethod
     def _ev(handle: FunctionHandle, kind: str, text: str, line: int, col: int) -> Evidence:
         return Evidence(kind, text, Location(handle.summary.path, line, col + 1))
+
+
+def _pct(share: float) -> str:
+    return f"{max(1, min(100, round(share * 100)))}%"
+
+
+def _short_path(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]

@@ -10,6 +10,7 @@ from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
 from gil_advisor.knowledge import Knowledge
 from gil_advisor.static.cache import Cache, ensure_tag
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
+from gil_advisor.static.environment import library_roots
 from gil_advisor.static.project import Project, discover, summarise_file
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
@@ -63,6 +64,8 @@ def check(paths: list[str], config: Optional[Config] = None, progress=None) -> R
         progress.start(len(files))
     cache = make_cache(config)
     project = Project(files, config.max_file_size, cache)
+    if config.follow_dependencies:
+        project.library_roots, _ = library_roots(project.roots, config.python)
     for path, result in zip(files, summarise_all(files, config, progress, cache)):
         project.add(project_module(project, path), result)
     report = analyse_project(project, config)

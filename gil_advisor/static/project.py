@@ -236,6 +236,9 @@ class Project:
         self._roots_discovered = False
         self._lazy = True
         self.roots = sorted({_root_of(src.path, module) for module, src in self.files.items()})
+        # Installed dependencies (static/environment.py): searched after the project's roots
+        self.library_roots: list[str] = []
+        self._library: set[str] = set()
 
     def add(self, module: str, result: Union[ModuleSummary, FileError, None]) -> None:
         if isinstance(result, FileError):
@@ -288,8 +291,18 @@ class Project:
                 if os.path.isfile(candidate):
                     self.files[module] = SourceFile(candidate, module, candidate.endswith("__init__.py"))
                     return True
+        for root in self.library_roots:
+            for candidate in (os.path.join(root, rel + ".py"), os.path.join(root, rel, "__init__.py")):
+                if os.path.isfile(candidate):
+                    self.files[module] = SourceFile(candidate, module, candidate.endswith("__init__.py"))
+                    self._library.add(module)
+                    return True
         self._absent.add(module)
         return False
+
+    def is_library(self, module: str) -> bool:
+        """Was the module found among the installed dependencies, not the project?"""
+        return module in self._library
 
     def discover_roots(self) -> None:
         """Register every module under the roots (not parsed): for the rare question
