@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     check.add_argument("-q", "--quiet", action="store_true", help="text format: one line per finding, no summary")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    check.add_argument("--show-spawns", action="store_true", help="list every spawn site with its worker, the concurrency decision, the work estimate and why it was or was not reported")
 
     explain = sub.add_parser("explain", help="explain a rule: why, a bad and a good example, remedies")
     explain.add_argument("code", help="a rule code such as GIL001")
@@ -99,7 +100,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"gil-advisor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     progress = None if args.no_progress else _progress_bar()
-    report = check(paths, config, progress=progress)
+    report = check(paths, config, progress=progress, show_spawns=args.show_spawns)
     if progress:
         progress.close()
     text = render(report, args.format, verbose=not args.quiet)

@@ -68,6 +68,7 @@ class Finding:
     remedies: list[Remedy] = field(default_factory=list)
     worker_ref: Optional[WorkerRef] = None  # the spawn's worker, as a code object
     instrument: Optional[WorkerRef] = None  # what the tracer measures (GIL003: the spinning function)
+    estimate: str = ""  # the work model's estimate and its cause, in one line
 
     @property
     def rule(self):
@@ -101,6 +102,7 @@ class Finding:
             "remedies": [asdict(r) for r in self.remedies],
             "worker_ref": self.worker_ref.to_dict() if self.worker_ref else None,
             "instrument": self.instrument.to_dict() if self.instrument else None,
+            "estimate": self.estimate,
         }
 
     @classmethod
@@ -122,6 +124,7 @@ class Finding:
             remedies=[Remedy(**r) for r in d.get("remedies", [])],
             worker_ref=WorkerRef.from_dict(d["worker_ref"]) if d.get("worker_ref") else None,
             instrument=WorkerRef.from_dict(d["instrument"]) if d.get("instrument") else None,
+            estimate=str(d.get("estimate") or ""),
         )
 
 
@@ -137,14 +140,40 @@ class FileError:
 
 
 @dataclass
+class SpawnSite:
+    """One place that hands work to threads, and why it was or was not reported (--show-spawns)."""
+
+    location: Location
+    kind: str  # the spawn form, e.g. "ThreadPoolExecutor.map"
+    worker: str
+    concurrent: bool
+    concurrency: str  # why several threads can (or cannot) run the worker at once
+    work: str  # the worker's kind: cpu | holds | io | releases | unknown | trivial
+    confidence: str
+    estimate: str  # the work model's one line
+    held_share: Optional[float]  # estimated share of the worker's time with the GIL held
+    outcome: str  # "reported GIL001" or why not
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"], d["line"], d["column"] = self.location.path, self.location.line, self.location.column
+        del d["location"]
+        return d
+
+
+@dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     files_checked: int = 0
+    spawns: Optional[list[SpawnSite]] = None  # only when asked for (--show-spawns)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "version": 1,
             "findings": [f.to_dict() for f in sorted(self.findings, key=Finding.sort_key)],
             "errors": [e.to_dict() for e in sorted(self.errors, key=lambda e: e.path)],
         }
+        if self.spawns is not None:
+            d["spawns"] = [s.to_dict() for s in sorted(self.spawns, key=lambda s: (s.location.path, s.location.line, s.location.column, s.worker))]
+        return d

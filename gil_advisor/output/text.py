@@ -22,13 +22,30 @@ def render(report: Report, verbose: bool = True, **_options) -> str:
         if not verbose:
             continue
         lines.append(f"    worker: {f.worker} (confidence: {f.confidence})")
+        if f.estimate:
+            lines.append(f"    estimate: {f.estimate}")
         lines.append("    evidence:")
         for e in f.evidence:
             lines.append(f"      {_rel(e.location.path)}:{e.location.line}: {e.description}")
         lines.append("    remedies:")
         for i, r in enumerate(f.remedies, 1):
             lines.append(f"      {i}. {r.title}: {r.detail}")
+    if report.spawns is not None:
+        lines += _spawn_lines(report)
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _spawn_lines(report: Report) -> list[str]:
+    """--show-spawns: every spawn site, and why it was or was not reported."""
+    out = [f"spawn sites: {len(report.spawns)}"]
+    for s in sorted(report.spawns, key=lambda s: (s.location.path, s.location.line, s.location.column, s.worker)):
+        loc = s.location
+        out.append(f"{_rel(loc.path)}:{loc.line}:{loc.column}: {s.kind} -> {s.worker}")
+        out.append(f"    concurrency: {'several threads' if s.concurrent else 'one at a time'}: {s.concurrency}")
+        share = f" (held share {s.held_share:.0%})" if s.held_share is not None else ""
+        out.append(f"    work: {s.work}, {s.confidence} confidence{share}" + (f": {s.estimate}" if s.estimate else ""))
+        out.append(f"    {s.outcome}")
+    return out
 
 
 def summary_line(report: Report) -> str:

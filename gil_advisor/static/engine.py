@@ -6,7 +6,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator, Optional
 
 from gil_advisor.config import Config
-from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
+from gil_advisor.finding import Evidence, FileError, Finding, Location, Report, SpawnSite
 from gil_advisor.knowledge import Knowledge
 from gil_advisor.static.cache import Cache, ensure_tag
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
@@ -57,7 +57,7 @@ def summarise_all(files: list[str], config: Config, progress=None, cache=None):
                 progress.step(len(batch))
 
 
-def check(paths: list[str], config: Optional[Config] = None, progress=None) -> Report:
+def check(paths: list[str], config: Optional[Config] = None, progress=None, show_spawns: bool = False) -> Report:
     config = config or Config()
     files = discover(paths, config.exclude)
     if progress:
@@ -68,26 +68,70 @@ def check(paths: list[str], config: Optional[Config] = None, progress=None) -> R
         project.library_roots, _ = library_roots(project.roots, config.python)
     for path, result in zip(files, summarise_all(files, config, progress, cache)):
         project.add(project_module(project, path), result)
-    report = analyse_project(project, config)
+    report = analyse_project(project, config, show_spawns=show_spawns)
     report.files_checked = len(files)
     return report
 
 
-def analyse_project(project: Project, config: Config, apply_noqa: bool = True) -> Report:
+def analyse_project(project: Project, config: Config, apply_noqa: bool = True, show_spawns: bool = False) -> Report:
     """Link the summaries already in the project and run the rules."""
     knowledge = Knowledge.with_user_names(config.releases_gil, config.blocking, config.holds_gil)
-    findings = link(project, knowledge, config)
+    sites: Optional[list] = [] if show_spawns else None
+    findings = link(project, knowledge, config, sites)
     report = Report(files_checked=len(project.summaries))
     report.errors = sorted(project.errors.values(), key=lambda e: e.path)
     report.findings = sorted(_filter(findings, project, config, apply_noqa), key=Finding.sort_key)
+    if sites is not None:
+        report.spawns = [_site(entry, report.findings, findings, config) for entry in sites]
     return report
+
+
+def _site(entry, reported: list[Finding], raised: list[Finding], config: Config) -> SpawnSite:
+    """One spawn site for --show-spawns: what was decided, and why it was or was not reported."""
+    sp, target, work = entry
+    loc = Location(sp.summary.path, sp.rec.line, sp.rec.col + 1)
+    mine = [f for f in reported if f.location == loc and f.worker == target.name]
+    if mine:
+        outcome = "reported " + ", ".join(sorted({f.code for f in mine}))
+    else:
+        hidden = [f for f in raised if f.location == loc and f.worker == target.name]
+        if hidden:
+            f = hidden[0]
+            if not config.enabled(f.code):
+                outcome = f"not reported: {f.code} is not selected"
+            elif not config.confident_enough(f.confidence):
+                outcome = f"not reported: {f.code} at {f.confidence} confidence, below --min-confidence {config.min_confidence}"
+            else:
+                outcome = f"not reported: {f.code} silenced by # noqa"
+        elif not sp.concurrent:
+            outcome = f"not reported: one thread at a time ({sp.why})"
+        elif work is None and target.external:
+            outcome = f"not reported: the worker is outside code ({target.external}) not known to hold the GIL"
+        elif work is None:
+            outcome = "not reported: the worker could not be resolved"
+        elif not work.gil_bound:
+            outcome = f"not reported: the worker's work is {work.kind}"
+        else:
+            outcome = "not reported"
+    return SpawnSite(
+        location=loc,
+        kind=sp.rec.kind,
+        worker=target.name,
+        concurrent=sp.concurrent,
+        concurrency=sp.why + (f" ({sp.threads})" if sp.threads else ""),
+        work=work.kind if work else "unresolved",
+        confidence=work.confidence if work else "low",
+        estimate=work.headline if work else "",
+        held_share=round(work.estimate.held_share, 3) if work and work.estimate.known else None,
+        outcome=outcome,
+    )
 
 
 def project_module(project: Project, path: str) -> str:
     return project.module_of_path.get(path, path)  # a duplicate module name: keep it apart
 
 
-def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding]:
+def link(project: Project, knowledge: Knowledge, config: Config, sites: Optional[list] = None) -> list[Finding]:
     resolver = Resolver(project)
     classifier = WorkClassifier(resolver, knowledge, config.max_depth)
     seeds = list(project.loaded())
@@ -115,24 +159,34 @@ def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding
         full = f"{sp.summary.module}.{sp.where.qualname}" if sp.summary.module else sp.where.qualname
         decide_concurrency(sp, siblings, gil_bound_threads, entry_points, full)
         for target in sp.targets:
-            if not sp.concurrent:
-                # Only GIL003 looks at single threads, and it needs no classification: don't
-                # parse the worker's helpers for nothing.
-                work = WorkSummary(UNKNOWN, "low", [], "a single thread: not classified")
-            elif target.handle is not None:
-                work = classifier.classify(target.handle)
-            elif target.external:
-                spawn_ev = Evidence("spawn", sp.rec.kind, Location(sp.summary.path, sp.rec.line, sp.rec.col + 1))
-                work = classifier.classify_external(target.external, spawn_ev)
-                if work is None:
-                    continue
-            else:
+            work = _work_of(sp, target, classifier)
+            if sites is not None:  # asked for: say what every worker does, single threads too
+                shown = classifier.classify(target.handle) if target.handle is not None else (work if sp.concurrent else None)
+                sites.append((sp, target, shown))
+            if work is None:
                 continue
             worker = Worker(sp, target, work, classifier)
             reachable = _reachable_fn(resolver, project, config.max_depth)
             for rule in ALL_RULES:
                 findings.extend(rule.check(worker, reachable))
     return findings
+
+
+NOT_CLASSIFIED = "a single thread: not classified"
+
+
+def _work_of(sp: Spawn, target, classifier: WorkClassifier) -> Optional[WorkSummary]:
+    """What the target does, or None when there is nothing to judge (unresolved, unknown C code)."""
+    if not sp.concurrent:
+        # Only GIL003 looks at single threads, and it needs no classification: don't
+        # parse the worker's helpers for nothing.
+        return WorkSummary(UNKNOWN, "low", [], NOT_CLASSIFIED) if target.handle is not None or target.external else None
+    if target.handle is not None:
+        return classifier.classify(target.handle)
+    if target.external:
+        spawn_ev = Evidence("spawn", sp.rec.kind, Location(sp.summary.path, sp.rec.line, sp.rec.col + 1))
+        return classifier.classify_external(target.external, spawn_ev)
+    return None
 
 
 def _sibling_key(sp: Spawn) -> tuple:

@@ -65,6 +65,7 @@ def build_finding(code: str, worker: Worker, message: str) -> Finding:
         threads=spawn.threads,
         evidence=chain,
         remedies=remedies_for(target, work, spawn.rec.kind, spawn.summary.main_guarded, spawn.is_async),
+        estimate=work.headline,
     )
 
 
