@@ -17,11 +17,13 @@ HOLDS = "holds"  # C code that keeps the GIL for the whole call (threads cannot 
 RELEASES = "releases"  # native code that releases the GIL while it works
 BLOCKING = "blocking"  # network, processes, sleeps: milliseconds with the GIL released
 FILE = "file"  # local file system calls: microseconds with the GIL released
-WAIT = "wait"  # waiting for another thread (queue.get, locks, events): neither work nor I/O
+MAYBE_IO = "maybe-io"  # a method name that is I/O on sockets or files, on a receiver of unknown type
+WAIT = "wait"  # waiting for work from another thread (queue.get, events): neither work nor I/O
+SYNC = "sync"  # locks and signals between threads (acquire, put, notify): bookkeeping
 PYTHON = "python"  # cheap builtin or pure-Python helper: counts as interpreter work
 LIBRARY = "library"  # a call into a pure-Python library that is not installed: interpreter work
 NEUTRAL = "neutral"  # bookkeeping (logging, print, thread start): evidence of nothing
-EFFECTS = frozenset({HOLDS, RELEASES, BLOCKING, FILE, WAIT, PYTHON, LIBRARY, NEUTRAL})
+EFFECTS = frozenset({HOLDS, RELEASES, BLOCKING, FILE, MAYBE_IO, WAIT, SYNC, PYTHON, LIBRARY, NEUTRAL})
 
 S_FACTS = "shared/gil-facts.md"
 PURE_PYTHON_SOURCE = "pure-Python distribution on PyPI (py3-none-any wheel); followed from source when installed"
@@ -58,6 +60,9 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("binascii.*", HOLDS, "Modules/binascii.c"),
     (".sort", HOLDS, "list.sort; gil-facts §2 [M]"),
     # --- release the GIL (gil-facts §1) ---
+    ("hashlib.*.hexdigest", PYTHON, "formats a digest already computed"),
+    ("hashlib.*.digest", PYTHON, "returns a digest already computed"),
+    ("hashlib.*.copy", PYTHON, "copies the hash state"),
     ("hashlib.*", RELEASES, "Modules/hashlib.h HASHLIB_GIL_MINSIZE: buffers >= 2048 bytes"),
     ("_hashlib.*", RELEASES, "Modules/_hashopenssl.c"),
     ("zlib.*", RELEASES, "Modules/zlibmodule.c zlib_compress_impl"),
@@ -77,6 +82,8 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("nacl.*", RELEASES, "PyNaCl calls libsodium through cffi"),
     ("cryptography.*", RELEASES, "pyca/cryptography PRs #14370, #15163"),
     ("lxml.*", RELEASES, "lxml FAQ: frees the GIL when parsing"),
+    ("zstandard.*", RELEASES, "python-zstandard: the GIL is released around zstd C calls (c-ext/compressor.c Py_BEGIN_ALLOW_THREADS)"),
+    ("lz4.*", RELEASES, "python-lz4: block and frame functions release the GIL (lz4/block/_block.c Py_BEGIN_ALLOW_THREADS)"),
     ("regex.*", RELEASES, "regex (mrab) releases the GIL on immutable strings"),
     ("sqlite3.*", BLOCKING, "Modules/_sqlite/cursor.c stmt_step releases the GIL"),
     ("ctypes.*", RELEASES, "CDLL calls release the GIL"),
@@ -113,7 +120,37 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("io.open.*", FILE, "methods of an open file"),
     ("builtins.input", BLOCKING, "reads stdin"),
     ("io.open", FILE, "file I/O"),
-    ("pathlib.*", FILE, "file system"),
+    ("pathlib.*.exists", FILE, "file system"),
+    ("pathlib.*.is_file", FILE, "file system"),
+    ("pathlib.*.is_dir", FILE, "file system"),
+    ("pathlib.*.is_symlink", FILE, "file system"),
+    ("pathlib.*.stat", FILE, "file system"),
+    ("pathlib.*.lstat", FILE, "file system"),
+    ("pathlib.*.open", FILE, "file system"),
+    ("pathlib.*.read_text", FILE, "file system"),
+    ("pathlib.*.read_bytes", FILE, "file system"),
+    ("pathlib.*.write_text", FILE, "file system"),
+    ("pathlib.*.write_bytes", FILE, "file system"),
+    ("pathlib.*.iterdir", FILE, "file system"),
+    ("pathlib.*.glob", FILE, "file system"),
+    ("pathlib.*.rglob", FILE, "file system"),
+    ("pathlib.*.mkdir", FILE, "file system"),
+    ("pathlib.*.rmdir", FILE, "file system"),
+    ("pathlib.*.unlink", FILE, "file system"),
+    ("pathlib.*.rename", FILE, "file system"),
+    ("pathlib.*.replace", FILE, "file system"),
+    ("pathlib.*.touch", FILE, "file system"),
+    ("pathlib.*.resolve", FILE, "file system"),
+    ("pathlib.*.samefile", FILE, "file system"),
+    ("pathlib.*.chmod", FILE, "file system"),
+    ("pathlib.*.owner", FILE, "file system"),
+    ("pathlib.*.group", FILE, "file system"),
+    ("pathlib.*.walk", FILE, "file system"),
+    ("pathlib.*.readlink", FILE, "file system"),
+    ("pathlib.*.symlink_to", FILE, "file system"),
+    ("pathlib.*.hardlink_to", FILE, "file system"),
+    ("pathlib.*.absolute", FILE, "file system"),
+    ("pathlib.*", PYTHON, "path arithmetic: no system call"),
     ("urllib.request.*", BLOCKING, "socket I/O"),
     ("http.client.*", BLOCKING, "socket I/O"),
     ("ftplib.*", BLOCKING, "socket I/O"),
@@ -138,8 +175,10 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("pymongo.*", BLOCKING, "database driver: socket I/O"),
     ("sqlalchemy.*", BLOCKING, "database access"),
     ("serial.*", BLOCKING, "pyserial: device I/O"),
-    ("queue.*", WAIT, "Lib/queue.py waits on a Condition"),
-    ("threading.*", WAIT, "lock acquire blocks with the GIL released"),
+    ("queue.*.get", WAIT, "Lib/queue.py waits on a Condition for an item"),
+    ("queue.*", SYNC, "Lib/queue.py: a deque under a lock"),
+    ("threading.*.wait", WAIT, "Event/Condition.wait: waiting for another thread"),
+    ("threading.*", SYNC, "locks, events and threads: bookkeeping between threads"),
     ("asyncio.*", BLOCKING, "event loop machinery: waiting"),
     ("concurrent.futures.wait", WAIT, "waits on futures"),
     ("concurrent.futures.as_completed", WAIT, "waits on futures"),
@@ -150,28 +189,28 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("webbrowser.*", BLOCKING, "starts a process"),
     # method names on receivers of unknown type: the common blocking protocol methods
     (".recv", BLOCKING, "socket"), (".recv_into", BLOCKING, "socket"),
-    (".recvfrom", BLOCKING, "socket"), (".send", BLOCKING, "socket"),
+    (".recvfrom", BLOCKING, "socket"), (".send", MAYBE_IO, "socket (or a method of that name on anything else)"),
     (".sendall", BLOCKING, "socket"), (".sendto", BLOCKING, "socket"),
-    (".accept", BLOCKING, "socket"), (".connect", BLOCKING, "socket"),
+    (".accept", BLOCKING, "socket"), (".connect", MAYBE_IO, "socket (or a method of that name on anything else)"),
     (".makefile", BLOCKING, "socket"),
-    (".read", BLOCKING, "file or socket"), (".readline", BLOCKING, "file or socket"),
-    (".write", BLOCKING, "file or socket"),
+    (".read", MAYBE_IO, "file or socket (or a method of that name on anything else)"), (".readline", MAYBE_IO, "file or socket (or a method of that name on anything else)"),
+    (".write", MAYBE_IO, "file or socket (or a method of that name on anything else)"),
     (".read_text", FILE, "pathlib"), (".read_bytes", FILE, "pathlib"),
     (".write_text", FILE, "pathlib"), (".write_bytes", FILE, "pathlib"),
     (".readlines", FILE, "file"), (".writelines", FILE, "file"), (".flush", FILE, "file"),
-    (".wait", WAIT, "Event/Condition wait for another thread"), (".acquire", WAIT, "Lock"),
-    (".task_done", WAIT, "queue.Queue.task_done"), (".notify", WAIT, "Condition"),
-    (".notify_all", WAIT, "Condition"), (".release", WAIT, "Lock"), (".set", WAIT, "Event"),
-    (".communicate", BLOCKING, "subprocess"), (".poll", BLOCKING, "select.poll"),
-    (".execute", BLOCKING, "DB-API cursor; sqlite3 stmt_step releases the GIL"),
+    (".wait", WAIT, "Event/Condition wait for another thread"), (".acquire", SYNC, "Lock"),
+    (".task_done", SYNC, "queue.Queue.task_done"), (".notify", SYNC, "Condition"),
+    (".notify_all", SYNC, "Condition"), (".release", SYNC, "Lock"), (".set", SYNC, "Event"),
+    (".communicate", BLOCKING, "subprocess"), (".poll", MAYBE_IO, "select.poll (or a method of that name on anything else)"),
+    (".execute", MAYBE_IO, "DB-API cursor; sqlite3 stmt_step releases the GIL (or a method of that name on anything else)"),
     (".executemany", BLOCKING, "DB-API cursor"), (".fetchall", BLOCKING, "DB-API cursor"),
     (".fetchone", BLOCKING, "DB-API cursor"), (".fetchmany", BLOCKING, "DB-API cursor"),
-    (".commit", BLOCKING, "DB-API connection"), (".request", BLOCKING, "HTTP client"),
+    (".commit", MAYBE_IO, "DB-API connection (or a method of that name on anything else)"), (".request", MAYBE_IO, "HTTP client (or a method of that name on anything else)"),
     (".urlopen", BLOCKING, "HTTP client"), (".getresponse", BLOCKING, "http.client"),
-    (".result", WAIT, "Future.result waits for another thread"), (".put", WAIT, "queue.Queue.put"),
-    (".put_nowait", WAIT, "queue.Queue"), (".get_nowait", WAIT, "queue.Queue"),
+    (".result", WAIT, "Future.result waits for another thread"), (".put", SYNC, "queue.Queue.put"),
+    (".put_nowait", SYNC, "queue.Queue"), (".get_nowait", SYNC, "queue.Queue"),
     (".serve_forever", BLOCKING, "socketserver"), (".handle_request", BLOCKING, "socketserver"),
-    (".select", BLOCKING, "selectors"), (".sleep", BLOCKING, "time.sleep"),
+    (".select", MAYBE_IO, "selectors (or a method of that name on anything else)"), (".sleep", BLOCKING, "time.sleep"),
     (".run_until_complete", BLOCKING, "event loop"), (".run_forever", BLOCKING, "event loop"),
     # methods of str, bytes, list, dict and set: interpreter work whatever the receiver
     *((f".{m}", PYTHON, "builtin type method") for m in (
@@ -327,8 +366,11 @@ class Knowledge:
     def lookup_method(self, name: str, nargs: int, keywords: frozenset) -> Optional[tuple[str, str]]:
         """(effect, source) for `receiver.name(...)` with a receiver of unknown type."""
         if name in ZERO_ARG_WAIT_METHODS:
-            if nargs == 0 or keywords & TIMEOUT_KEYWORDS:
+            if nargs == 0:
                 return (WAIT, "Thread.join / Queue.get wait for another thread")
+            if keywords & TIMEOUT_KEYWORDS:
+                # `session.get(url, timeout=3)`: an HTTP client, most likely
+                return (MAYBE_IO, "an HTTP client's get(url, timeout=...), or a wait")
             # `",".join(parts)`, `counts.get(key, 0)`: str and dict methods, interpreter work
             return (PYTHON, "builtin type method")
         return _lookup(self.entries, "." + name)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from gil_advisor.finding import Evidence, Location
-from gil_advisor.knowledge import BLOCKING, FILE, HOLDS, LIBRARY, NEUTRAL, PYTHON, RELEASES, WAIT, Knowledge
+from gil_advisor.knowledge import BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT, Knowledge
 from gil_advisor.static import work_model as wm
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.summary import CallRec, LoopRec
@@ -92,7 +92,7 @@ class _Effect:
 
 def _known_cost(effect: str, in_loop: bool, name: str) -> tuple[Estimate, bool]:
     c = wm.known_cost(effect, in_loop, name)
-    est = Estimate(held=c.held, held_c=c.held if effect == HOLDS else 0.0, io=c.io, native=c.native)
+    est = Estimate(held=c.held, held_c=c.held if effect == HOLDS else 0.0, io=c.io, native=c.native, unknown=c.unknown)
     return est, c.paces
 
 
@@ -138,7 +138,7 @@ class WorkClassifier:
         """Does the loop at this position call anything that blocks (`while not ev.wait(1): pass`)?"""
         ids = {lp.id for lp in handle.rec.loops if (lp.line, lp.col) == (loop_line, loop_col)}
         return any(
-            self._effect(handle, c, self.max_depth).effect in (BLOCKING, FILE, WAIT, IO)
+            self._effect(handle, c, self.max_depth).effect in (BLOCKING, FILE, MAYBE_IO, WAIT, SYNC, IO)
             for c in handle.rec.calls
             if c.loop in ids
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gil_advisor.knowledge import BLOCKING, FILE, HOLDS, LIBRARY, NEUTRAL, PYTHON, RELEASES, WAIT
+from gil_advisor.knowledge import BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT
 
 LOOP_TRIPS = 100  # iterations assumed for a loop whose length the analyzer cannot see
 RECURSION_TRIPS = 1_000  # calls assumed for a recursion
@@ -25,6 +25,7 @@ class CallCost:
     held: float = 0.0  # GIL held
     io: float = 0.0  # GIL released, waiting on the outside world
     native: float = 0.0  # GIL released, native code computing
+    unknown: float = 0.0  # uncertainty, for the confidence only
     paces: bool = False  # waits for another thread: the loop around it runs once per item
 
 
@@ -35,7 +36,10 @@ KNOWN_COST = {
     HOLDS: CallCost(held=1_000),
     BLOCKING: CallCost(io=20_000),
     FILE: CallCost(io=100),
+    # `.read()`/`.execute()`/`.select()` on an object of unknown type: often I/O, not always
+    MAYBE_IO: CallCost(io=2_000, unknown=UNKNOWN_CALL),
     WAIT: CallCost(paces=True),
+    SYNC: CallCost(held=CALL),
     PYTHON: CallCost(held=CALL),
     LIBRARY: CallCost(held=1_000),
     NEUTRAL: CallCost(held=CALL),
