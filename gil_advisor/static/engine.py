@@ -10,7 +10,7 @@ from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
 from gil_advisor.knowledge import Knowledge
 from gil_advisor.static.cache import Cache, ensure_tag
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
-from gil_advisor.static.project import Project, discover, summarise_file
+from gil_advisor.static.project import Project, find_files, summarise_file
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
 from gil_advisor.static.rules.base import Worker
@@ -24,6 +24,13 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def worker_count(requested: int, n_files: int) -> int:
+    """Processes to start: never more than the usable CPUs or the files to read (a cloned
+    repository's `jobs = 100000` must not fork the machine to death)."""
+    cpus = usable_cpus()
+    return max(1, min(requested or cpus, cpus, n_files))
 
 
 def _summarise_batch(args):
@@ -40,7 +47,7 @@ def make_cache(config: Config) -> Optional[Cache]:
 
 def summarise_all(files: list[str], config: Config, progress=None, cache=None):
     """Results in file order, using processes when it pays (our own advice)."""
-    jobs = config.jobs or usable_cpus()
+    jobs = worker_count(config.jobs, len(files))
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         for f in files:
             yield summarise_file(f, config.max_file_size, require_hint=True, cache=cache)
@@ -49,7 +56,7 @@ def summarise_all(files: list[str], config: Config, progress=None, cache=None):
         return
     size = max(1, min(32, len(files) // (jobs * 8)))
     batches = [(files[i:i + size], config.max_file_size, cache) for i in range(0, len(files), size)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as pool:
         for batch in pool.map(_summarise_batch, batches):
             yield from batch
             if progress:
@@ -58,13 +65,16 @@ def summarise_all(files: list[str], config: Config, progress=None, cache=None):
 
 def check(paths: list[str], config: Optional[Config] = None, progress=None) -> Report:
     config = config or Config()
-    files = discover(paths, config.exclude)
+    found = find_files(paths, config.exclude)
+    files = found.files
     if progress:
         progress.start(len(files))
     cache = make_cache(config)
-    project = Project(files, config.max_file_size, cache)
+    project = Project(files, config.max_file_size, cache, config.exclude)
     for path, result in zip(files, summarise_all(files, config, progress, cache)):
         project.add(project_module(project, path), result)
+    for err in found.errors:
+        project.errors.setdefault(err.path, err)
     report = analyse_project(project, config)
     report.files_checked = len(files)
     return report
