@@ -5,17 +5,22 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator, Optional
 
-from gil_advisor.config import Config
+from gil_advisor.config import Options
 from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
 from gil_advisor.knowledge import Knowledge
+from gil_advisor.sourcefile import size_message
 from gil_advisor.static.cache import Cache, ensure_tag
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
-from gil_advisor.static.project import Project, find_files, summarise_file
+from gil_advisor.static.project import Project, SourceError, find_files, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
 from gil_advisor.static.rules.base import Worker
 from gil_advisor.static.spawns import THREAD_KINDS, Spawn, collect, decide_concurrency
 
+RECURSION_MESSAGE = (
+    "skipped: the calls below this file's workers nest too deeply to follow "
+    "(lower max-depth, or report the case)"
+)
 PARALLEL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 
 
@@ -38,14 +43,14 @@ def _summarise_batch(args):
     return [summarise_file(p, max_bytes, require_hint=True, cache=cache) for p in paths]
 
 
-def make_cache(config: Config) -> Optional[Cache]:
+def make_cache(config: Options) -> Optional[Cache]:
     if not config.cache_dir:
         return None
     ensure_tag(config.cache_dir)
     return Cache.for_config(config.cache_dir, config.fingerprint())
 
 
-def summarise_all(files: list[str], config: Config, progress=None, cache=None):
+def summarise_all(files: list[str], config: Options, progress=None, cache=None):
     """Results in file order, using processes when it pays (our own advice)."""
     jobs = worker_count(config.jobs, len(files))
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
@@ -63,8 +68,8 @@ def summarise_all(files: list[str], config: Config, progress=None, cache=None):
                 progress.step(len(batch))
 
 
-def check(paths: list[str], config: Optional[Config] = None, progress=None) -> Report:
-    config = config or Config()
+def check(paths: list[str], config: Optional[Options] = None, progress=None) -> Report:
+    config = config or Options()
     found = find_files(paths, config.exclude)
     files = found.files
     if progress:
@@ -80,10 +85,44 @@ def check(paths: list[str], config: Optional[Config] = None, progress=None) -> R
     return report
 
 
-def analyse_project(project: Project, config: Config, apply_noqa: bool = True) -> Report:
+def check_source(filename: str, text: str, options: Optional[Options] = None, apply_noqa: bool = True) -> Report:
+    """One file's findings from text already in memory (an editor buffer, flake8's lines);
+    the modules it uses are read from disk beside it, never imported."""
+    options = options or Options()
+    report = Report(files_checked=1)
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) > options.max_file_size:
+        report.errors = [FileError(filename, size_message(len(data), options.max_file_size))]
+        return report
+    if not has_spawn_hint(data):
+        return report
+    project = Project([filename], options.max_file_size, exclude=options.exclude)
+    module, is_package = module_name_for(filename)
+    try:
+        project.add(module, parse_and_extract(filename, text, module, is_package))
+    except SourceError as exc:
+        report.errors = [FileError(filename, str(exc))]
+        return report
+    except RecursionError:
+        report.errors = [FileError(filename, "skipped: too deeply nested for the analyzer")]
+        return report
+    report = analyse_project(project, options, apply_noqa=apply_noqa)
+    report.findings = [f for f in report.findings if f.location.path == filename]
+    report.files_checked = 1
+    return report
+
+
+def analyse_project(project: Project, config: Options, apply_noqa: bool = True) -> Report:
     """Link the summaries already in the project and run the rules."""
     knowledge = Knowledge.with_user_names(config.releases_gil, config.blocking, config.holds_gil)
-    findings = link(project, knowledge, config)
+    try:
+        findings = link(project, knowledge, config)
+    except RecursionError:
+        # A chain of helpers deeper than the interpreter's stack: one diagnostic, no traceback.
+        findings = []
+        for s in project.loaded():
+            if any(f.spawns for f in s.functions.values()):
+                project.errors.setdefault(s.path, FileError(s.path, RECURSION_MESSAGE))
     report = Report(files_checked=len(project.summaries))
     report.errors = sorted(project.errors.values(), key=lambda e: e.path)
     report.findings = sorted(_filter(findings, project, config, apply_noqa), key=Finding.sort_key)
@@ -94,7 +133,7 @@ def project_module(project: Project, path: str) -> str:
     return project.module_of_path.get(path, path)  # a duplicate module name: keep it apart
 
 
-def link(project: Project, knowledge: Knowledge, config: Config) -> list[Finding]:
+def link(project: Project, knowledge: Knowledge, config: Options) -> list[Finding]:
     resolver = Resolver(project)
     classifier = WorkClassifier(resolver, knowledge, config.max_depth)
     seeds = list(project.loaded())
@@ -177,7 +216,7 @@ def _reachable_fn(resolver: Resolver, project: Project, max_depth: int):
     return reachable
 
 
-def _filter(findings: list[Finding], project: Project, config: Config, apply_noqa: bool) -> list[Finding]:
+def _filter(findings: list[Finding], project: Project, config: Options, apply_noqa: bool) -> list[Finding]:
     noqa_by_path = {s.path: s.noqa for s in project.loaded()}
     seen = set()
     out = []
@@ -195,4 +234,4 @@ def _filter(findings: list[Finding], project: Project, config: Config, apply_noq
     return out
 
 
-__all__ = ["check", "FileError"]
+__all__ = ["check", "check_source", "FileError"]

@@ -181,8 +181,12 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno})") from None
-    except (RecursionError, MemoryError, ValueError) as exc:
-        raise SourceError(f"cannot parse: {type(exc).__name__}: too deeply nested or too large") from None
+    except RecursionError:
+        raise SourceError("skipped: too deeply nested for the analyzer (RecursionError)") from None
+    except MemoryError:
+        raise SourceError("skipped: too large to parse in the memory available (MemoryError)") from None
+    except ValueError as exc:
+        raise SourceError(f"syntax error: {exc}") from None
     depth = _max_depth(tree)
     if depth > MAX_DEPTH:
         raise SourceError(f"skipped: nested {depth} levels deep, over the analyzer's limit of {MAX_DEPTH}")
@@ -190,8 +194,10 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         module_node = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise SourceError(f"libcst cannot parse this file: {str(exc).splitlines()[0]} (line {exc.raw_line})") from None
-    except (RecursionError, MemoryError) as exc:
-        raise SourceError(f"cannot parse: {type(exc).__name__}") from None
+    except RecursionError:
+        raise SourceError("skipped: too deeply nested for the analyzer (RecursionError)") from None
+    except MemoryError:
+        raise SourceError("skipped: too large to parse in the memory available (MemoryError)") from None
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 10_000))
