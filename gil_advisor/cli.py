@@ -11,6 +11,7 @@ from gil_advisor.codes import RULES
 from gil_advisor.config import CONFIDENCES, ConfigError, Options, Overrides
 from gil_advisor.output import FORMATS, render
 from gil_advisor.output.text import summary_line
+from gil_advisor.sourcefile import display
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -105,7 +106,7 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if args.format == "text":
         for err in report.errors:
-            print(f"{err.path}: error: {err.message}", file=sys.stderr)
+            print(f"{display(err.path)}: error: {display(err.message)}", file=sys.stderr)
         if not args.quiet:
             print(summary_line(report), file=sys.stderr)
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN

@@ -7,6 +7,7 @@ and a file larger than the limit is refused before any byte is read.
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -96,3 +97,15 @@ def display(path: str) -> str:
         else:
             out.append(ch.encode("unicode_escape").decode("ascii"))
     return "".join(out)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of source as Python numbers them: only \\n, \\r\\n and \\r end a line
+    (str.splitlines also splits on form feed, \\x1c-\\x1e, \\x85, \\u2028 and \\u2029)."""
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines

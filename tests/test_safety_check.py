@@ -97,3 +97,76 @@ def test_caller_search_honours_exclude(tmp_path):
     assert "GIL001" in check("pkg/runner.py", cwd=tmp_path).stdout
     r = check("--exclude", "legacy", "pkg/runner.py", cwd=tmp_path)
     assert r.returncode == 0 and r.stdout == "", r.stdout
+
+
+# -- 5. same input, same answer -------------------------------------------------------------
+
+def _two_trees(tmp_path):
+    main = "from concurrent.futures import ThreadPoolExecutor\nfrom pkg.util import work\n\n\ndef main():\n    with ThreadPoolExecutor(4) as pool:\n        list(pool.map(work, range(8)))\n"
+    cpu = "def work(n):\n    t = 0\n    for i in range(10**6):\n        t += i * i\n    return t\n"
+    io = "import time\n\n\ndef work(n):\n    for i in range(10):\n        time.sleep(0.1)\n"
+    return project(tmp_path, {
+        "a/pkg/__init__.py": "", "a/pkg/main.py": main, "a/pkg/util.py": cpu,
+        "b/pkg/__init__.py": "", "b/pkg/main.py": main, "b/pkg/util.py": io,
+    })
+
+
+@pytest.mark.parametrize("form", ["trees", "files"])
+def test_two_trees_with_the_same_module_names(tmp_path, form):
+    """`pkg.util` means the one in the caller's own tree, whatever the order of the paths."""
+    _two_trees(tmp_path)
+    a, b = ("a", "b") if form == "trees" else ("a/pkg/main.py", "b/pkg/main.py")
+    ab = check("--format", "json", a, b, cwd=tmp_path)
+    ba = check("--format", "json", b, a, cwd=tmp_path)
+    assert json.loads(ab.stdout) == json.loads(ba.stdout)
+    assert [f["path"] for f in json.loads(ab.stdout)["findings"]] == ["a/pkg/main.py"]
+
+
+def test_the_same_file_three_ways_is_reported_once(tmp_path):
+    project(tmp_path, {"pos.py": POS})
+    r = check("--format", "json", "pos.py", "./pos.py", str(tmp_path / "pos.py"), cwd=tmp_path)
+    assert len(json.loads(r.stdout)["findings"]) == 1
+    r = check(".", "pos.py", cwd=tmp_path)
+    assert "1 finding in 1 file" in r.stderr
+
+
+def test_exclude_patterns_never_match_an_ancestor_of_the_root(tmp_path):
+    root = project(tmp_path / ".venv_projects" / "proj", {"pos.py": POS, "sub/.venv_x/skip.py": POS})
+    for args in (["--exclude", "*/.venv*", str(root)], [str(root)]):
+        r = check("--format", "json", *args, cwd=tmp_path)
+        assert [Path(f["path"]).name for f in json.loads(r.stdout)["findings"]] == ["pos.py"], args
+    r = check("--format", "json", "--exclude", "*/.venv*", ".", cwd=root)
+    assert [os.path.normpath(f["path"]) for f in json.loads(r.stdout)["findings"]] == ["pos.py"]
+
+
+@pytest.mark.parametrize("odd", ["\f", "\x1c", "\u2028", "\x85", "\v"])
+def test_noqa_lines_do_not_shift_after_odd_line_separators(tmp_path, odd):
+    # the character sits in a comment (\f also as indentation) above the finding's line
+    src = POS.replace('"""\nfrom', f'"""\n#{odd} an odd character\nfrom', 1)
+    assert src != POS
+    lines = src.split("\n")
+    at = next(i for i, ln in enumerate(lines) if "rows = list(pool.map(" in ln)
+    project(tmp_path, {"w.py": "\n".join(lines)})
+    (finding,) = json.loads(check("--format", "json", "w.py", cwd=tmp_path).stdout)["findings"]
+    assert finding["line"] == at + 1
+    lines[at] += "  # noqa: GIL001"
+    project(tmp_path, {"w.py": "\n".join(lines)})
+    r = check("--format", "json", "w.py", cwd=tmp_path)
+    assert json.loads(r.stdout)["findings"] == [], r.stdout
+
+
+def test_odd_file_names_are_escaped_in_text_and_encoded_in_sarif(tmp_path):
+    names = [b"w\xff.py", "c\x1b[31mred\x07.py".encode()]
+    for name in names:
+        with open(os.path.join(os.fsencode(tmp_path), name), "w") as fh:
+            fh.write(POS)
+    r = check("--format", "text", "-q", ".", cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+    assert "c\\x1b[31mred\\x07.py:23:21: GIL001" in r.stdout and "w\\xff.py:23:21: GIL001" in r.stdout
+    r = check("--format", "sarif", "-o", tmp_path / "out.sarif", ".", cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    uris = {res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for res in json.loads((tmp_path / "out.sarif").read_text())["runs"][0]["results"]}
+    assert uris == {"w%FF.py", "c%1B%5B31mred%07.py"}
+    r = check("--format", "text", "-o", tmp_path / "out.txt", ".", cwd=tmp_path)
+    assert r.returncode == 1 and "w\\xff.py" in (tmp_path / "out.txt").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from gil_advisor.finding import Report
+from gil_advisor.sourcefile import display
 
 
 def _rel(path: str) -> str:
@@ -28,7 +29,7 @@ def render(report: Report, verbose: bool = True, **_options) -> str:
         lines.append("    remedies:")
         for i, r in enumerate(f.remedies, 1):
             lines.append(f"      {i}. {r.title}: {r.detail}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return "".join(display(line) + "\n" for line in lines)  # names with control characters are escaped
 
 
 def summary_line(report: Report) -> str:

@@ -11,7 +11,7 @@ from gil_advisor.knowledge import Knowledge
 from gil_advisor.sourcefile import size_message
 from gil_advisor.static.cache import Cache, ensure_tag
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
-from gil_advisor.static.project import Project, SourceError, find_files, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
+from gil_advisor.static.project import Project, SourceError, find_files, split_trees, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
 from gil_advisor.static.rules.base import Worker
@@ -75,12 +75,22 @@ def check(paths: list[str], config: Optional[Options] = None, progress=None) -> 
     if progress:
         progress.start(len(files))
     cache = make_cache(config)
-    project = Project(files, config.max_file_size, cache, config.exclude)
-    for path, result in zip(files, summarise_all(files, config, progress, cache)):
-        project.add(project_module(project, path), result)
-    for err in found.errors:
-        project.errors.setdefault(err.path, err)
-    report = analyse_project(project, config)
+    trees = split_trees(files)
+    seeds = [f for tree in trees for f in tree.seeds]
+    results = iter(summarise_all(seeds, config, progress, cache))
+    report = Report()
+    for tree in trees:
+        project = Project(tree.seeds + tree.extra, config.max_file_size, cache, config.exclude)
+        for path in tree.seeds:
+            project.add(project_module(project, path), next(results))
+        part = analyse_project(project, config)
+        report.findings += part.findings
+        report.errors += part.errors
+    errors = {e.path: e for e in found.errors}
+    for err in report.errors:
+        errors.setdefault(err.path, err)
+    report.errors = sorted(errors.values(), key=lambda e: e.path)
+    report.findings.sort(key=Finding.sort_key)
     report.files_checked = len(files)
     return report
 

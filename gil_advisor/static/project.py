@@ -121,6 +121,33 @@ def _exclude_regex(patterns: tuple) -> "re.Pattern[str]":
     return re.compile("|".join(f"(?:{a})" for a in alternatives))
 
 
+@dataclass(frozen=True)
+class Tree:
+    """Files analysed as one project: `seeds` are summarised up front, `extra` only on need."""
+
+    seeds: list[str]
+    extra: list[str]
+
+
+def split_trees(files: list[str]) -> list[Tree]:
+    """One project, unless two roots hold the same module name (two checkouts that both have
+    `pkg/util.py`): then each such root is its own project, so `pkg.util` always means the
+    one beside the caller and the answer does not depend on the order of the paths."""
+    by_root: dict[str, list[str]] = {}
+    roots_of_module: dict[str, set[str]] = {}
+    for f in files:
+        module, _ = module_name_for(f)
+        root = _root_of(f, module)
+        by_root.setdefault(root, []).append(f)
+        roots_of_module.setdefault(module, set()).add(root)
+    clashing = sorted({r for roots in roots_of_module.values() if len(roots) > 1 for r in roots})
+    if not clashing:
+        return [Tree(list(files), [])]
+    shared = [f for root, fs in by_root.items() if root not in clashing for f in fs]
+    trees = [Tree(shared, [])] if shared else []
+    return trees + [Tree(by_root[root], shared) for root in clashing]
+
+
 def _root_of(path: str, module: str) -> str:
     p = Path(os.path.abspath(path)).parent
     depth = module.count(".") + (1 if Path(path).name == "__init__.py" else 0)
