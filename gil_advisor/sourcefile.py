@@ -40,16 +40,18 @@ def size_message(size: int, limit: int) -> str:
     )
 
 
-def read_limited(path: str, max_bytes: int) -> bytes:
+def read_limited(path: str, max_bytes: int, follow_symlinks: bool = True) -> bytes:
     """The bytes of a regular file of at most `max_bytes`, else ReadError."""
     try:
-        # stat first (it follows symlinks): a device is refused without being opened at all
-        st = os.stat(path)
+        # stat first: a device is refused without being opened at all
+        st = os.stat(path, follow_symlinks=follow_symlinks)
+        if stat.S_ISLNK(st.st_mode):
+            raise ReadError("skipped: a symbolic link, not followed here")
         if not stat.S_ISREG(st.st_mode):
             raise ReadError(f"skipped: {kind_of(st.st_mode)}, not a regular file")
         if st.st_size > max_bytes:
             raise ReadError(size_message(st.st_size, max_bytes))
-        fd = os.open(path, _OPEN_FLAGS)
+        fd = os.open(path, _OPEN_FLAGS | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0)))
     except OSError as exc:
         raise ReadError(f"cannot read: {exc.strerror or exc}") from None
     try:

@@ -9,7 +9,7 @@ from gil_advisor.config import Options
 from gil_advisor.finding import Evidence, FileError, Finding, Location, Report
 from gil_advisor.knowledge import Knowledge
 from gil_advisor.sourcefile import size_message
-from gil_advisor.static.cache import Cache, ensure_tag
+from gil_advisor.static.cache import Cache, open_cache
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
 from gil_advisor.static.project import Project, SourceError, find_files, split_trees, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
 from gil_advisor.static.resolve import FunctionHandle, Resolver
@@ -43,11 +43,12 @@ def _summarise_batch(args):
     return [summarise_file(p, max_bytes, require_hint=True, cache=cache) for p in paths]
 
 
-def make_cache(config: Options) -> Optional[Cache]:
+def make_cache(config: Options) -> tuple[Optional[Cache], Optional[FileError]]:
+    """The run's cache, or why there is none (reported once, beside the file diagnostics)."""
     if not config.cache_dir:
-        return None
-    ensure_tag(config.cache_dir)
-    return Cache.for_config(config.cache_dir, config.fingerprint())
+        return None, None
+    cache, why = open_cache(config.cache_dir, config.fingerprint())
+    return cache, FileError(config.cache_dir, why) if why else None
 
 
 def summarise_all(files: list[str], config: Options, progress=None, cache=None):
@@ -74,7 +75,7 @@ def check(paths: list[str], config: Optional[Options] = None, progress=None) -> 
     files = found.files
     if progress:
         progress.start(len(files))
-    cache = make_cache(config)
+    cache, cache_problem = make_cache(config)
     trees = split_trees(files)
     seeds = [f for tree in trees for f in tree.seeds]
     results = iter(summarise_all(seeds, config, progress, cache))
@@ -86,7 +87,7 @@ def check(paths: list[str], config: Optional[Options] = None, progress=None) -> 
         part = analyse_project(project, config)
         report.findings += part.findings
         report.errors += part.errors
-    errors = {e.path: e for e in found.errors}
+    errors = {e.path: e for e in found.errors + ([cache_problem] if cache_problem else [])}
     for err in report.errors:
         errors.setdefault(err.path, err)
     report.errors = sorted(errors.values(), key=lambda e: e.path)
