@@ -170,3 +170,46 @@ def test_odd_file_names_are_escaped_in_text_and_encoded_in_sarif(tmp_path):
     assert uris == {"w%FF.py", "c%1B%5B31mred%07.py"}
     r = check("--format", "text", "-o", tmp_path / "out.txt", ".", cwd=tmp_path)
     assert r.returncode == 1 and "w\\xff.py" in (tmp_path / "out.txt").read_text()
+
+
+# -- 6. unreadable is reported, not skipped -------------------------------------------------
+
+@pytest.fixture
+def locked_tree():
+    """A tree with a chmod 000 folder, in a place an unprivileged user can reach (pytest's
+    tmp_path is private to root). As root, the check runs as `nobody`: root reads anything."""
+    import tempfile
+
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv to drop root")
+    root = Path(tempfile.mkdtemp(prefix="gil-advisor-locked-"))
+    try:
+        root.chmod(0o755)
+        (root / "good.py").write_text(POS)
+        (root / "locked").mkdir()
+        (root / "locked" / "w.py").write_text(POS)
+        (root / "locked").chmod(0)
+        yield root
+    finally:
+        (root / "locked").chmod(0o755)
+        shutil.rmtree(root)
+
+
+def as_user():
+    return 65534 if os.geteuid() == 0 else None
+
+
+def test_unreadable_folder_inside_the_tree_is_a_diagnostic(locked_tree):
+    r = check("--format", "json", ".", cwd=locked_tree, user=as_user())
+    assert "Traceback" not in r.stderr, r.stderr
+    data = json.loads(r.stdout)
+    assert [os.path.normpath(f["path"]) for f in data["findings"]] == ["good.py"]
+    assert [(os.path.normpath(e["path"]), e["message"]) for e in data["errors"]] == [("locked", "cannot read directory: Permission denied")]
+
+
+def test_unreadable_folder_as_the_first_path_is_a_diagnostic(locked_tree):
+    r = check("locked", "good.py", cwd=locked_tree, user=as_user())
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 1
+    assert "locked: error: cannot read directory: Permission denied" in r.stderr
+    assert "good.py:23:21: GIL001" in r.stdout
