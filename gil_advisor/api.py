@@ -1,16 +1,29 @@
-"""The public entry points for other tools (the tracer, editors, scripts)."""
+"""The public entry points for other tools (the tracer, editors, the flake8 plugin, scripts)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
-from gil_advisor.config import Config
+from gil_advisor.config import Config, ConfigError, Options, Overrides
 from gil_advisor.finding import Report
 from gil_advisor.static.engine import check as _check
+from gil_advisor.static.engine import check_source as _check_source
 
 
-def check(paths: list[str], config: Optional[Config] = None) -> Report:
-    """Analyse the Python files under `paths` (never importing them) and return the report."""
-    return _check(list(paths), config)
+def check(paths: Sequence[str], options: Optional[Options] = None) -> Report:
+    """Analyse the Python files under `paths` (never importing them) and return the report.
+    Without `options`, the defaults (no configuration file is read, no cache)."""
+    return _check(list(paths), options)
 
 
-__all__ = ["check", "Config", "Report"]
+def check_source(filename: str, text: str, options: Optional[Options] = None, apply_noqa: bool = True) -> Report:
+    """The findings located in one file, given its text; `apply_noqa=False` leaves `# noqa`
+    to the caller (flake8 does its own)."""
+    return _check_source(filename, text, options, apply_noqa)
+
+
+def resolve_options(paths: Sequence[str], overrides: Optional[Overrides] = None) -> Options:
+    """The options `gil-advisor check paths` would use (configuration file, then overrides)."""
+    return Options.resolve(paths, overrides)
+
+
+__all__ = ["check", "check_source", "resolve_options", "Config", "ConfigError", "Options", "Overrides", "Report"]

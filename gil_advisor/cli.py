@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
 import sys
 from typing import Optional, Sequence
 
 from gil_advisor import __version__
 from gil_advisor.codes import RULES
-from gil_advisor.config import CONFIDENCES, ConfigError, load, with_overrides
+from gil_advisor.config import CONFIDENCES, ConfigError, Options, Overrides
 from gil_advisor.output import FORMATS, render
 from gil_advisor.output.text import summary_line
+from gil_advisor.sourcefile import display
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-DEFAULT_CACHE_DIR = ".gil-advisor-cache"
 
 
 def _codes(value: str) -> list[str]:
@@ -82,20 +81,16 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"gil-advisor: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        config = load(start=paths[0] if os.path.isdir(paths[0]) else os.path.dirname(os.path.abspath(paths[0])), explicit=args.config)
-        config = with_overrides(
-            config,
+        config = Options.resolve(paths, Overrides(
+            config_file=args.config,
             select=args.select,
             ignore=args.ignore,
             exclude=args.exclude,
             min_confidence=args.min_confidence,
             jobs=args.jobs,
             cache_dir=args.cache_dir,
-        )
-        if args.no_cache:
-            config = replace(config, cache_dir="")
-        elif not config.cache_dir:
-            config = replace(config, cache_dir=DEFAULT_CACHE_DIR)
+            no_cache=args.no_cache,
+        ))
     except ConfigError as exc:
         print(f"gil-advisor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -112,7 +107,7 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if args.format == "text":
         for err in report.errors:
-            print(f"{err.path}: error: {err.message}", file=sys.stderr)
+            print(f"{display(err.path)}: error: {display(err.message)}", file=sys.stderr)
         if not args.quiet:
             print(summary_line(report), file=sys.stderr)
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN

@@ -1,12 +1,12 @@
-"""Options, with defaults, from [tool.gil-advisor] in pyproject.toml or [gil-advisor] in setup.cfg."""
+"""Options, with defaults, from [tool.gil-advisor] in pyproject.toml or [gil-advisor] in setup.cfg or tox.ini."""
 from __future__ import annotations
 
 import configparser
 import os
 import sys
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -14,6 +14,7 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
 
 from gil_advisor.codes import RULES
+from gil_advisor.sourcefile import ReadError, is_regular, read_limited
 
 CONFIDENCES = ("low", "medium", "high")
 
@@ -22,13 +23,22 @@ class ConfigError(Exception):
     """A bad option value; the message says which option and what is allowed."""
 
 
+MAX_FILE_SIZE_DEFAULT = 1_000_000  # bytes; libcst peaks near 1 GB per MB of source (docs/performance.md)
+MAX_FILE_SIZE_CAP = 1 << 30
+MAX_DEPTH_CAP = 50  # deeper than this and following calls costs more than it can tell
+JOBS_CAP = 1 << 16  # and at run time: never more than the usable CPUs or the files
+DEFAULT_CACHE_DIR = ".gil-advisor-cache"
+
+
 @dataclass(frozen=True)
-class Config:
+class Options:
+    """Every option of one run, validated; `Options.resolve(paths, overrides)` builds it."""
+
     select: tuple[str, ...] = ()  # empty: every rule
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     min_confidence: str = "medium"
-    max_file_size: int = 10_000_000  # bytes
+    max_file_size: int = MAX_FILE_SIZE_DEFAULT
     max_depth: int = 4  # how deep to follow a worker's calls into helpers
     releases_gil: tuple[str, ...] = ()  # the user's own names that release the GIL
     blocking: tuple[str, ...] = ()  # ... that block (I/O, waiting)
@@ -38,6 +48,11 @@ class Config:
     python: str = ""  # the target environment's interpreter or prefix, for dependencies
     follow_dependencies: bool = True  # parse pure-Python dependencies that workers call
     source: Optional[str] = None  # where the config was read from
+
+    @classmethod
+    def resolve(cls, paths: Sequence[str], overrides: Optional["Overrides"] = None) -> "Options":
+        """See `resolve` below: discovery, validation, overrides, defaults."""
+        return resolve(paths, overrides or Overrides())
 
     def enabled(self, code: str) -> bool:
         if any(code.startswith(p) for p in self.ignore):
@@ -53,37 +68,47 @@ class Config:
 
 
 LIST_OPTIONS = {"select", "ignore", "exclude", "releases_gil", "blocking", "holds_gil"}
-INT_OPTIONS = {"max_file_size": 1, "max_depth": 0, "jobs": 0}
+# (least, most): the most keeps a cloned repository's configuration from hurting the machine
+INT_OPTIONS = {"max_file_size": (1, MAX_FILE_SIZE_CAP), "max_depth": (0, MAX_DEPTH_CAP), "jobs": (0, JOBS_CAP)}
+CONFIG_NAMES = ("pyproject.toml", "setup.cfg", "tox.ini")  # searched in this order in each folder
+MAX_CONFIG_BYTES = 1_000_000
 
 
-def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
-    known = {f.name for f in fields(Config)} - {"source"}
+def _integer(key: str, value: Any, source: str, least: int, most: int) -> int:
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{source}: {key} must be an integer, got {value!r}")
+    if not least <= value <= most:
+        raise ConfigError(f"{source}: {key} must be an integer from {least} to {most:,}, got {value!r}")
+    return value
+
+
+def validate(raw: Any, source: str) -> dict[str, Any]:
+    """Field values from one configuration section; ConfigError names the option and the rule."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the gil-advisor section must be a table of options")
+    known = {f.name for f in fields(Options)} - {"source"}
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        name = key.replace("-", "_")
+        name = str(key).replace("-", "_")
         if name not in known:
             raise ConfigError(f"{source}: unknown option {key!r} (known: {', '.join(sorted(k.replace('_', '-') for k in known))})")
         if name in LIST_OPTIONS:
             if isinstance(value, str):
                 value = [v.strip() for v in value.replace("\n", ",").split(",") if v.strip()]
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{source}: {key} must be a list of strings")
+                raise ConfigError(f"{source}: {key} must be a list of strings, got {value!r}")
             if name in ("select", "ignore"):
                 bad = [v for v in value if not any(code.startswith(v) for code in RULES)]
                 if bad:
                     raise ConfigError(f"{source}: {key} names no known rule: {', '.join(bad)} (codes are {', '.join(RULES)})")
             out[name] = tuple(value)
         elif name in INT_OPTIONS:
-            try:
-                ivalue = int(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{source}: {key} must be an integer, got {value!r}") from None
-            if isinstance(value, bool) or ivalue < INT_OPTIONS[name]:
-                raise ConfigError(f"{source}: {key} must be an integer >= {INT_OPTIONS[name]}, got {value!r}")
-            out[name] = ivalue
+            out[name] = _integer(key, value, source, *INT_OPTIONS[name])
         elif name == "cache_dir":
             if not isinstance(value, str):
-                raise ConfigError(f"{source}: cache-dir must be a string path")
+                raise ConfigError(f"{source}: cache-dir must be a string path, got {value!r}")
             out[name] = value
         elif name == "python":
             if not isinstance(value, str):
@@ -102,58 +127,60 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return read_limited(str(path), MAX_CONFIG_BYTES).decode("utf-8")
+    except ReadError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
+
+
 def read_section(path: Path) -> Optional[dict[str, Any]]:
-    """Our section of one pyproject.toml (TOML) or setup.cfg-style (INI) file, or None."""
+    """Our section of one TOML file ([tool.gil-advisor]) or INI file ([gil-advisor]), or None."""
+    text = _read_text(path)
     if path.suffix == ".toml":
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        section = data.get("tool", {}).get("gil-advisor")
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: `tool` must be a table, got {tool!r}")
+        section = tool.get("gil-advisor")
         if section is not None and not isinstance(section, dict):
             raise ConfigError(f"{path}: [tool.gil-advisor] must be a table")
         return section
-    parser = configparser.ConfigParser()
+    # No interpolation: `exclude = 50%_done` is a pattern, not a reference to another option.
+    parser = configparser.RawConfigParser()
     try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return dict(parser.items("gil-advisor")) if parser.has_section("gil-advisor") else None
+        parser.read_string(text, source=str(path))
+        return dict(parser.items("gil-advisor")) if parser.has_section("gil-advisor") else None
+    except configparser.Error as exc:
+        raise ConfigError(f"{path}: cannot read: {' '.join(str(exc).split())}") from None
 
 
 def find_config(start: Path) -> Optional[tuple[Path, dict[str, Any]]]:
-    """The nearest pyproject.toml with [tool.gil-advisor], or setup.cfg with [gil-advisor]."""
-    start = start.resolve()
+    """The nearest file of CONFIG_NAMES with our section, from `start` up to the repository root."""
+    start = Path(os.path.abspath(start))
     for d in [start, *start.parents]:
-        pyproject = d / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
-            section = data.get("tool", {}).get("gil-advisor")
-            if section is not None:
-                if not isinstance(section, dict):
-                    raise ConfigError(f"{pyproject}: [tool.gil-advisor] must be a table")
-                return pyproject, section
-        setup_cfg = d / "setup.cfg"
-        if setup_cfg.is_file():
-            parser = configparser.ConfigParser()
-            try:
-                parser.read(setup_cfg, encoding="utf-8")
-            except (configparser.Error, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{setup_cfg}: cannot read: {exc}") from None
-            if parser.has_section("gil-advisor"):
-                return setup_cfg, dict(parser.items("gil-advisor"))
-        if (d / ".git").exists():
+        for name in CONFIG_NAMES:
+            candidate = d / name
+            # a folder we may not list is passed over: discovery reports it
+            if is_regular(str(candidate)):
+                section = read_section(candidate)
+                if section is not None:
+                    return candidate, section
+        if os.path.lexists(d / ".git"):
             break
     return None
 
 
-def load(start: Optional[str] = None, explicit: Optional[str] = None) -> Config:
+def load(start: Optional[str] = None, explicit: Optional[str] = None) -> Options:
+    """The options of one configuration file: `explicit`, or the nearest one above `start`."""
     if explicit:
         path = Path(explicit)
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise ConfigError(f"{explicit}: no such file")
         section = read_section(path)
         if section is None:
@@ -162,11 +189,57 @@ def load(start: Optional[str] = None, explicit: Optional[str] = None) -> Config:
     else:
         found = find_config(Path(start or os.getcwd()))
     if found is None:
-        return Config()
+        return Options()
     path, raw = found
-    return replace(Config(), source=str(path), **validate(raw, str(path)))
+    return replace(Options(), source=str(path), **validate(raw, str(path)))
 
 
-def with_overrides(config: Config, **overrides: Any) -> Config:
+def with_overrides(config: Options, **overrides: Any) -> Options:
     given = {k: v for k, v in overrides.items() if v is not None}
-    return replace(config, **validate({k: v for k, v in given.items()}, "command line")) if given else config
+    return replace(config, **validate(given, "command line")) if given else config
+
+
+def config_start(paths: Sequence[str]) -> str:
+    """Where configuration discovery starts: the first path (its folder if a file), else the cwd."""
+    if not paths:
+        return os.getcwd()
+    first = str(paths[0])
+    return first if os.path.isdir(first) else os.path.dirname(os.path.abspath(first))
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What a front door sets on top of the configuration file; None means "not given"."""
+
+    config_file: Optional[str] = None
+    select: Optional[Sequence[str]] = None
+    ignore: Optional[Sequence[str]] = None
+    exclude: Optional[Sequence[str]] = None
+    min_confidence: Optional[str] = None
+    jobs: Optional[int] = None
+    cache_dir: Optional[str] = None
+    no_cache: bool = False
+    default_cache_dir: str = DEFAULT_CACHE_DIR  # "" for front doors that never cache
+
+
+def resolve(paths: Sequence[str], overrides: Overrides = Overrides()) -> Options:
+    """The options for a run over `paths`: configuration discovery, validation, overrides and
+    defaults, the same for `check`, `trace` and the flake8 plugin. Raises ConfigError."""
+    options = load(start=config_start(paths), explicit=overrides.config_file)
+    options = with_overrides(
+        options,
+        select=overrides.select,
+        ignore=overrides.ignore,
+        exclude=overrides.exclude,
+        min_confidence=overrides.min_confidence,
+        jobs=overrides.jobs,
+        cache_dir=overrides.cache_dir,
+    )
+    if overrides.no_cache:
+        return replace(options, cache_dir="")
+    if not options.cache_dir:
+        return replace(options, cache_dir=overrides.default_cache_dir)
+    return options
+
+
+Config = Options  # the former name, kept for callers of gil_advisor.api

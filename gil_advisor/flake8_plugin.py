@@ -5,19 +5,18 @@ it (never imported). Files that do not mention threads cost a few substring sear
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 from gil_advisor import __version__
-from gil_advisor.config import CONFIDENCES, Config, ConfigError, load
-from gil_advisor.static.engine import analyse_project
-from gil_advisor.static.project import Project, has_spawn_hint, SourceError, module_name_for, parse_and_extract
+from gil_advisor.api import check_source
+from gil_advisor.config import CONFIDENCES, ConfigError, Options, Overrides
 
 
 class GilAdvisorPlugin:
     name = "gil-advisor"
     version = __version__
-    min_confidence = "medium"
-    _config: Config = Config()
+    _options: Options = Options()
 
     def __init__(self, tree, filename: str, lines: list):
         self.filename = filename
@@ -36,25 +35,14 @@ class GilAdvisorPlugin:
     @classmethod
     def parse_options(cls, options) -> None:
         try:
-            base = load()
+            # flake8 runs from the project root: the configuration is found from there
+            base = Options.resolve([], Overrides(default_cache_dir=""))
         except ConfigError:
-            base = Config()  # flake8 is not the place to fail on our config; `gil-advisor check` reports it
-        cls._config = Config(**{**base.__dict__, "min_confidence": options.gil_min_confidence, "select": (), "ignore": ()})
+            base = Options()  # flake8 is not the place to fail on our config; `gil-advisor check` reports it
+        # flake8 does the selecting (--select/--ignore/noqa); it has no cache
+        cls._options = replace(base, min_confidence=options.gil_min_confidence, select=(), ignore=(), cache_dir="")
 
     def run(self) -> Iterator[tuple]:
-        source = "".join(self.lines)
-        if not has_spawn_hint(source.encode("utf-8", "surrogateescape")):
-            return
-        project = Project([self.filename], self._config.max_file_size)
-        module, is_package = module_name_for(self.filename)
-        try:
-            project.add(module, parse_and_extract(self.filename, source, module, is_package))
-        except SourceError:
-            return  # flake8 reports syntax errors itself (E999)
-        except RecursionError:
-            return
-        report = analyse_project(project, self._config, apply_noqa=False)
+        report = check_source(self.filename, "".join(self.lines), self._options, apply_noqa=False)
         for f in report.findings:
-            if f.location.path != self.filename:
-                continue
             yield f.location.line, max(f.location.column - 1, 0), f"{f.code} {f.message}", type(self)

@@ -29,7 +29,7 @@ def _artifact_location(path: str) -> dict[str, Any]:
         rel = None
     if rel is None or rel == ".." or rel.startswith(".." + os.sep):
         return {"uri": absolute.as_uri()}
-    return {"uri": quote(Path(rel).as_posix(), safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(Path(rel).as_posix(), safe="/", errors="surrogateescape"), "uriBaseId": SRCROOT}
 
 
 def _physical_location(loc: Location) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def _fingerprint(finding: Finding) -> str:
     """Stable across edits that move the finding: the code, the file and the worker, not the line."""
     path = _artifact_location(finding.location.path)["uri"]
     key = "\0".join((finding.code, path, finding.worker))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _related(index: int, evidence: Evidence) -> dict[str, Any]:

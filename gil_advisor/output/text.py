@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from gil_advisor.finding import Report
+from gil_advisor.sourcefile import display
 
 
 def _rel(path: str) -> str:
@@ -32,7 +33,7 @@ def render(report: Report, verbose: bool = True, **_options) -> str:
             lines.append(f"      {i}. {r.title}: {r.detail}")
     if report.spawns is not None:
         lines += _spawn_lines(report)
-    return "\n".join(lines) + ("\n" if lines else "")
+    return "".join(display(line) + "\n" for line in lines)  # names with control characters are escaped
 
 
 def _spawn_lines(report: Report) -> list[str]:

@@ -5,18 +5,23 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator, Optional
 
-from gil_advisor.config import Config
+from gil_advisor.config import Options
 from gil_advisor.finding import Evidence, FileError, Finding, Location, Report, SpawnSite
 from gil_advisor.knowledge import Knowledge
-from gil_advisor.static.cache import Cache, ensure_tag
+from gil_advisor.sourcefile import size_message
+from gil_advisor.static.cache import Cache, open_cache
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
 from gil_advisor.static.environment import library_roots
-from gil_advisor.static.project import Project, discover, summarise_file
+from gil_advisor.static.project import Project, SourceError, find_files, split_trees, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
 from gil_advisor.static.rules.base import Worker
 from gil_advisor.static.spawns import THREAD_KINDS, Spawn, collect, decide_concurrency
 
+RECURSION_MESSAGE = (
+    "skipped: the calls below this file's workers nest too deeply to follow "
+    "(lower max-depth, or report the case)"
+)
 PARALLEL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 
 
@@ -27,21 +32,29 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def worker_count(requested: int, n_files: int) -> int:
+    """Processes to start: never more than the usable CPUs or the files to read (a cloned
+    repository's `jobs = 100000` must not fork the machine to death)."""
+    cpus = usable_cpus()
+    return max(1, min(requested or cpus, cpus, n_files))
+
+
 def _summarise_batch(args):
     paths, max_bytes, cache = args
     return [summarise_file(p, max_bytes, require_hint=True, cache=cache) for p in paths]
 
 
-def make_cache(config: Config) -> Optional[Cache]:
+def make_cache(config: Options) -> tuple[Optional[Cache], Optional[FileError]]:
+    """The run's cache, or why there is none (reported once, beside the file diagnostics)."""
     if not config.cache_dir:
-        return None
-    ensure_tag(config.cache_dir)
-    return Cache.for_config(config.cache_dir, config.fingerprint())
+        return None, None
+    cache, why = open_cache(config.cache_dir, config.fingerprint())
+    return cache, FileError(config.cache_dir, why) if why else None
 
 
-def summarise_all(files: list[str], config: Config, progress=None, cache=None):
+def summarise_all(files: list[str], config: Options, progress=None, cache=None):
     """Results in file order, using processes when it pays (our own advice)."""
-    jobs = config.jobs or usable_cpus()
+    jobs = worker_count(config.jobs, len(files))
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         for f in files:
             yield summarise_file(f, config.max_file_size, require_hint=True, cache=cache)
@@ -50,34 +63,85 @@ def summarise_all(files: list[str], config: Config, progress=None, cache=None):
         return
     size = max(1, min(32, len(files) // (jobs * 8)))
     batches = [(files[i:i + size], config.max_file_size, cache) for i in range(0, len(files), size)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as pool:
         for batch in pool.map(_summarise_batch, batches):
             yield from batch
             if progress:
                 progress.step(len(batch))
 
 
-def check(paths: list[str], config: Optional[Config] = None, progress=None, show_spawns: bool = False) -> Report:
-    config = config or Config()
-    files = discover(paths, config.exclude)
+def check(paths: list[str], config: Optional[Options] = None, progress=None, show_spawns: bool = False) -> Report:
+    config = config or Options()
+    found = find_files(paths, config.exclude)
+    files = found.files
     if progress:
         progress.start(len(files))
-    cache = make_cache(config)
-    project = Project(files, config.max_file_size, cache)
-    if config.follow_dependencies:
-        project.library_roots, _ = library_roots(project.roots, config.python)
-    for path, result in zip(files, summarise_all(files, config, progress, cache)):
-        project.add(project_module(project, path), result)
-    report = analyse_project(project, config, show_spawns=show_spawns)
+    cache, cache_problem = make_cache(config)
+    trees = split_trees(files)
+    seeds = [f for tree in trees for f in tree.seeds]
+    results = iter(summarise_all(seeds, config, progress, cache))
+    report = Report(spawns=[] if show_spawns else None)
+    for tree in trees:
+        project = Project(tree.seeds + tree.extra, config.max_file_size, cache, config.exclude)
+        if config.follow_dependencies:
+            project.library_roots, _ = library_roots(project.roots, config.python)
+        for path in tree.seeds:
+            project.add(project_module(project, path), next(results))
+        part = analyse_project(project, config, show_spawns=show_spawns)
+        report.findings += part.findings
+        report.errors += part.errors
+        if part.spawns is not None:
+            report.spawns += part.spawns
+    errors = {e.path: e for e in found.errors + ([cache_problem] if cache_problem else [])}
+    for err in report.errors:
+        errors.setdefault(err.path, err)
+    report.errors = sorted(errors.values(), key=lambda e: e.path)
+    report.findings.sort(key=Finding.sort_key)
     report.files_checked = len(files)
     return report
 
 
-def analyse_project(project: Project, config: Config, apply_noqa: bool = True, show_spawns: bool = False) -> Report:
+def check_source(filename: str, text: str, options: Optional[Options] = None, apply_noqa: bool = True) -> Report:
+    """One file's findings from text already in memory (an editor buffer, flake8's lines);
+    the modules it uses are read from disk beside it, never imported."""
+    options = options or Options()
+    report = Report(files_checked=1)
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) > options.max_file_size:
+        report.errors = [FileError(filename, size_message(len(data), options.max_file_size))]
+        return report
+    if not has_spawn_hint(data):
+        return report
+    project = Project([filename], options.max_file_size, exclude=options.exclude)
+    if options.follow_dependencies:
+        project.library_roots, _ = library_roots(project.roots, options.python)
+    module, is_package = module_name_for(filename)
+    try:
+        project.add(module, parse_and_extract(filename, text, module, is_package))
+    except SourceError as exc:
+        report.errors = [FileError(filename, str(exc))]
+        return report
+    except RecursionError:
+        report.errors = [FileError(filename, "skipped: too deeply nested for the analyzer")]
+        return report
+    report = analyse_project(project, options, apply_noqa=apply_noqa)
+    report.findings = [f for f in report.findings if f.location.path == filename]
+    report.files_checked = 1
+    return report
+
+
+def analyse_project(project: Project, config: Options, apply_noqa: bool = True, show_spawns: bool = False) -> Report:
     """Link the summaries already in the project and run the rules."""
     knowledge = Knowledge.with_user_names(config.releases_gil, config.blocking, config.holds_gil)
     sites: Optional[list] = [] if show_spawns else None
-    findings = link(project, knowledge, config, sites)
+    try:
+        findings = link(project, knowledge, config, sites)
+    except RecursionError:
+        # A chain of helpers deeper than the interpreter's stack: one diagnostic, no traceback.
+        findings = []
+        for s in project.loaded():
+            if any(f.spawns for f in s.functions.values()):
+                project.errors.setdefault(s.path, FileError(s.path, RECURSION_MESSAGE))
     report = Report(files_checked=len(project.summaries))
     report.errors = sorted(project.errors.values(), key=lambda e: e.path)
     report.findings = sorted(_filter(findings, project, config, apply_noqa), key=Finding.sort_key)
@@ -86,7 +150,7 @@ def analyse_project(project: Project, config: Config, apply_noqa: bool = True, s
     return report
 
 
-def _site(entry, reported: list[Finding], raised: list[Finding], config: Config) -> SpawnSite:
+def _site(entry, reported: list[Finding], raised: list[Finding], config: Options) -> SpawnSite:
     """One spawn site for --show-spawns: what was decided, and why it was or was not reported."""
     sp, target, work = entry
     loc = Location(sp.summary.path, sp.rec.line, sp.rec.col + 1)
@@ -131,7 +195,7 @@ def project_module(project: Project, path: str) -> str:
     return project.module_of_path.get(path, path)  # a duplicate module name: keep it apart
 
 
-def link(project: Project, knowledge: Knowledge, config: Config, sites: Optional[list] = None) -> list[Finding]:
+def link(project: Project, knowledge: Knowledge, config: Options, sites: Optional[list] = None) -> list[Finding]:
     resolver = Resolver(project)
     classifier = WorkClassifier(resolver, knowledge, config.max_depth)
     seeds = list(project.loaded())
@@ -224,7 +288,7 @@ def _reachable_fn(resolver: Resolver, project: Project, max_depth: int):
     return reachable
 
 
-def _filter(findings: list[Finding], project: Project, config: Config, apply_noqa: bool) -> list[Finding]:
+def _filter(findings: list[Finding], project: Project, config: Options, apply_noqa: bool) -> list[Finding]:
     noqa_by_path = {s.path: s.noqa for s in project.loaded()}
     seen = set()
     out = []
@@ -242,4 +306,4 @@ def _filter(findings: list[Finding], project: Project, config: Config, apply_noq
     return out
 
 
-__all__ = ["check", "FileError"]
+__all__ = ["check", "check_source", "FileError"]

@@ -15,6 +15,7 @@ from typing import Optional, Union
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from gil_advisor.sourcefile import source_lines
 from gil_advisor.static.summary import (
     UNKNOWN,
     CallRec,
@@ -78,7 +79,7 @@ def noqa_map(source: str) -> dict[str, list]:
     out: dict[str, list] = {}
     if "noqa" not in source:
         return out
-    for lineno, line in enumerate(source.splitlines(), 1):
+    for lineno, line in enumerate(source_lines(source), 1):
         m = NOQA_RE.search(line)
         if m:
             codes = m.group("codes")
@@ -116,7 +117,7 @@ class AstPositions:
     """
 
     def __init__(self, tree: ast.AST, source: str):
-        lines = source.splitlines()
+        lines = source_lines(source)
         found: dict[type, list] = {c: [] for c in _POSITIONED}
         stack = [(tree, 0)]
         while stack:

@@ -12,6 +12,7 @@ import fnmatch
 import io
 import os
 import re
+import stat
 import sys
 import tokenize
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Iterable, Iterator, Optional, Union
 import libcst as cst
 
 from gil_advisor.finding import FileError
+from gil_advisor.sourcefile import ReadError, read_limited
 from gil_advisor.static.extract import extract
 from gil_advisor.static.summary import ModuleSummary
 
@@ -50,29 +52,62 @@ class SourceFile:
     is_package: bool
 
 
-def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
-    """Python files under the given paths, in a stable order; explicit files are kept."""
+@dataclass
+class Discovery:
+    """The files to check, and the paths that could not be listed (one diagnostic each)."""
+
+    files: list[str]
+    errors: list[FileError]
+
+
+def find_files(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
+    """Python files under the given paths, each once, in an order that does not depend on
+    the order of `paths`. Explicit files are kept; exclude patterns match below each root."""
     patterns = tuple(DEFAULT_EXCLUDES) + tuple(exclude)
-    out: list[str] = []
+    found: dict[str, str] = {}  # absolute, normalised path -> the path as given or found
+    errors: list[FileError] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename if isinstance(exc.filename, str) else str(exc.filename)
+        errors.append(FileError(where, f"cannot read directory: {exc.strerror or exc}"))
+
     for given in paths:
-        p = Path(given)
-        if p.is_file():
-            out.append(str(p))
+        try:
+            is_dir = stat.S_ISDIR(os.stat(given).st_mode)
+        except (OSError, ValueError) as exc:
+            errors.append(FileError(str(given), f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
             continue
-        for root, dirs, files in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if not _excluded(d, os.path.join(root, d), patterns))
+        if not is_dir:
+            found.setdefault(_key(given), str(given))  # not a regular file? the read says so
+            continue
+        for root, dirs, files in os.walk(given, onerror=unreadable):
+            dirs[:] = sorted(d for d in dirs if not _excluded(d, _relative(os.path.join(root, d), given), patterns))
             for f in sorted(files):
-                full = os.path.join(root, f)
                 if not f.endswith(".py"):
                     continue
-                if not _excluded(f, full, patterns):
-                    out.append(full)
-    seen = set()
-    return [f for f in out if not (f in seen or seen.add(f))]
+                full = os.path.join(root, f)
+                if not _excluded(f, _relative(full, given), patterns):
+                    found.setdefault(_key(full), full)
+    files = [found[k] for k in sorted(found)]
+    return Discovery(files, sorted(errors, key=lambda e: e.path))
 
 
-def _excluded(name: str, full: str, patterns: tuple) -> bool:
-    norm = full.replace(os.sep, "/")
+def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+    """The files of `find_files`, without its diagnostics."""
+    return find_files(paths, exclude).files
+
+
+def _key(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _relative(full: str, root: str) -> str:
+    """The path below the walked root, so patterns never match the root's own ancestors."""
+    return os.path.relpath(full, root)
+
+
+def _excluded(name: str, rel: str, patterns: tuple) -> bool:
+    norm = rel.replace(os.sep, "/")
     rx = _exclude_regex(patterns)
     return bool(rx.match(name) or rx.match(norm))
 
@@ -84,6 +119,33 @@ def _exclude_regex(patterns: tuple) -> "re.Pattern[str]":
     for pat in patterns:
         alternatives += [fnmatch.translate(pat), fnmatch.translate(f"*/{pat}")]
     return re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Files analysed as one project: `seeds` are summarised up front, `extra` only on need."""
+
+    seeds: list[str]
+    extra: list[str]
+
+
+def split_trees(files: list[str]) -> list[Tree]:
+    """One project, unless two roots hold the same module name (two checkouts that both have
+    `pkg/util.py`): then each such root is its own project, so `pkg.util` always means the
+    one beside the caller and the answer does not depend on the order of the paths."""
+    by_root: dict[str, list[str]] = {}
+    roots_of_module: dict[str, set[str]] = {}
+    for f in files:
+        module, _ = module_name_for(f)
+        root = _root_of(f, module)
+        by_root.setdefault(root, []).append(f)
+        roots_of_module.setdefault(module, set()).add(root)
+    clashing = sorted({r for roots in roots_of_module.values() if len(roots) > 1 for r in roots})
+    if not clashing:
+        return [Tree(list(files), [])]
+    shared = [f for root, fs in by_root.items() if root not in clashing for f in fs]
+    trees = [Tree(shared, [])] if shared else []
+    return trees + [Tree(by_root[root], shared) for root in clashing]
 
 
 def _root_of(path: str, module: str) -> str:
@@ -121,13 +183,9 @@ class SourceError(Exception):
 
 def read_bytes(path: str, max_bytes: int) -> bytes:
     try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise SourceError(f"skipped: {size:,} bytes is over the max-file-size limit of {max_bytes:,} bytes")
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+        return read_limited(path, max_bytes)
+    except ReadError as exc:
+        raise SourceError(str(exc)) from None
 
 
 def decode(data: bytes) -> str:
@@ -150,8 +208,12 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno})") from None
-    except (RecursionError, MemoryError, ValueError) as exc:
-        raise SourceError(f"cannot parse: {type(exc).__name__}: too deeply nested or too large") from None
+    except RecursionError:
+        raise SourceError("skipped: too deeply nested for the analyzer (RecursionError)") from None
+    except MemoryError:
+        raise SourceError("skipped: too large to parse in the memory available (MemoryError)") from None
+    except ValueError as exc:
+        raise SourceError(f"syntax error: {exc}") from None
     depth = _max_depth(tree)
     if depth > MAX_DEPTH:
         raise SourceError(f"skipped: nested {depth} levels deep, over the analyzer's limit of {MAX_DEPTH}")
@@ -159,8 +221,10 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         module_node = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise SourceError(f"libcst cannot parse this file: {str(exc).splitlines()[0]} (line {exc.raw_line})") from None
-    except (RecursionError, MemoryError) as exc:
-        raise SourceError(f"cannot parse: {type(exc).__name__}") from None
+    except RecursionError:
+        raise SourceError("skipped: too deeply nested for the analyzer (RecursionError)") from None
+    except MemoryError:
+        raise SourceError("skipped: too large to parse in the memory available (MemoryError)") from None
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 10_000))
@@ -217,9 +281,10 @@ def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) ->
 class Project:
     """All files of the run by module name; summaries are made once, on first need."""
 
-    def __init__(self, files: list[str], max_bytes: int, cache=None):
+    def __init__(self, files: list[str], max_bytes: int, cache=None, exclude: Iterable[str] = ()):
         self.max_bytes = max_bytes
         self.cache = cache
+        self.exclude = tuple(exclude)
         self.files: dict[str, SourceFile] = {}
         self.module_of_path: dict[str, str] = {}
         self._split: dict[str, Optional[tuple[str, str]]] = {}
@@ -310,9 +375,16 @@ class Project:
         if self._roots_discovered:
             return
         self._roots_discovered = True
-        for path in discover(self.roots):
+        for path in discover(self.roots, self.exclude):
             module, is_package = module_name_for(path)
             self.files.setdefault(module, SourceFile(path, module, is_package))
+
+    def read_source(self, path: str) -> Optional[bytes]:
+        """A file's bytes for a quick text search, or None if it is not one we may read."""
+        try:
+            return read_limited(path, self.max_bytes)
+        except ReadError:
+            return None
 
     def loaded(self) -> Iterator[ModuleSummary]:
         for s in list(self.summaries.values()):

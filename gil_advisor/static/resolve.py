@@ -182,12 +182,8 @@ class Resolver:
         self.project.discover_roots()
         for module, src in list(self.project.files.items()):
             if module not in self.project.summaries:
-                try:
-                    with open(src.path, "rb") as fh:
-                        data = fh.read()
-                    if name.encode() not in data or not pattern.search(data):
-                        continue
-                except OSError:
+                data = self.project.read_source(src.path)  # regular files within the size limit only
+                if data is None or name.encode() not in data or not pattern.search(data):
                     continue
             summary = self.project.summary(module)
             if summary is None:
