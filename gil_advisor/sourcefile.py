@@ -35,8 +35,8 @@ def kind_of(mode: int) -> str:
 def size_message(size: int, limit: int) -> str:
     return (
         f"skipped: {size:,} bytes is over the max-file-size limit of {limit:,} bytes "
-        f"(parsing takes about 1 GB of memory per MB of source; raise max-file-size in "
-        f"[tool.gil-advisor] to analyse it anyway)"
+        f"(analysing takes 0.6 to 1 GB of memory per MB of source; raise max-file-size "
+        f"in the configuration to analyse it anyway)"
     )
 
 

@@ -64,3 +64,16 @@ def test_unreadable_directory_entries_are_reported(write):
     report = check([str(root)])
     assert len(report.findings) == 1
     assert [e.message.split(":")[0] for e in report.errors] == ["cannot read"]
+
+
+def test_default_size_limit_keeps_one_file_under_a_gigabyte_and_says_why(write):
+    """libcst peaks at 0.6-1 GB per MB of source (benchmarks/parse_memory.py): a 1.5 MB module
+    that mentions threads is skipped by default, with the size, the limit and the way out."""
+    body = "from threading import Thread\n" + "x = [1, 2, 3]\n" * 110_000
+    root = write({"big.py": body, "good.py": GOOD})
+    report = check([str(root)])
+    (err,) = report.errors
+    assert err.path.endswith("big.py")
+    assert f"{len(body):,} bytes" in err.message and "limit of 1,000,000 bytes" in err.message
+    assert "raise max-file-size" in err.message and "memory" in err.message
+    assert len(report.findings) == 1

@@ -128,3 +128,51 @@ def test_config_file_that_is_a_fifo_is_refused(tmp_path):
     os.mkfifo(tmp_path / "cfg.toml")
     with pytest.raises(ConfigError, match="FIFO"):
         load(explicit=str(tmp_path / "cfg.toml"))
+
+
+APP = '''import threading
+import zlib
+
+
+def crunch(n):
+    t = 0
+    for i in range(n):
+        t += i * i
+    return t
+
+
+def checksum(n):
+    data = b"x" * 64
+    for _ in range(n):
+        zlib.crc32(data)
+
+
+if __name__ == "__main__":
+    threads = [threading.Thread(target=crunch, args=(2000,)) for _ in range(2)]
+    threads += [threading.Thread(target=checksum, args=(2000,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+'''
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        '[tool.gil-advisor]\nselect = ["GIL002"]\nholds-gil = ["zlib.crc32"]\n',
+        '[tool.gil-advisor]\nignore = ["GIL001"]\nholds-gil = ["zlib.crc32"]\n',
+    ],
+)
+def test_check_and_trace_apply_the_same_configuration(tmp_path, config):
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "pyproject.toml").write_text(config)
+    r = run_cli("check", "--no-cache", "--format", "json", "app.py", cwd=tmp_path)
+    checked = sorted((f["code"], f["worker"]) for f in json.loads(r.stdout)["findings"])
+    assert checked == [("GIL002", "app.checksum")]
+    t = run_cli("trace", "-q", "--json", tmp_path / "trace.json", "app.py", cwd=tmp_path)
+    assert t.returncode == 0, t.stderr
+    report = json.loads((tmp_path / "trace.json").read_text())
+    assert report["static"]["source"] == "api.check"
+    assert sorted((f["code"], f["worker"]) for f in report["findings"]) == checked
+    assert not (tmp_path / ".gil-advisor-cache").exists()  # trace leaves the program's folder alone

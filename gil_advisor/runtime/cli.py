@@ -92,7 +92,8 @@ def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
     except ImportError as e:
         return [], {"source": "none", "reason": f"static analysis unavailable: {e}"}
     try:
-        rep = api.check(paths)
+        # the project's configuration, as `check` reads it; no cache folder: the program must not notice
+        rep = api.check(paths, api.resolve_options(paths, api.Overrides(no_cache=True)))
     except Exception as e:  # a broken analysis must not stop the program from running
         return [], {"source": "none", "reason": f"static analysis failed: {type(e).__name__}: {e}"}
     return list(rep.findings), {
