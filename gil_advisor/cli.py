@@ -8,6 +8,7 @@ import sys
 from typing import Optional, Sequence
 
 from gil_advisor import __version__
+from gil_advisor.atomic import check_writable, write_text_atomic
 from gil_advisor.codes import RULES
 from gil_advisor.config import CONFIDENCES, ConfigError, load, with_overrides
 from gil_advisor.output import FORMATS, render
@@ -80,6 +81,11 @@ def run_check(args: argparse.Namespace) -> int:
     if missing:
         print(f"gil-advisor: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    if args.output:
+        # before the work, so a typo in -o does not cost the run (or end in a traceback after it)
+        problem = check_writable(args.output)
+        if problem:
+            return _usage_error(f"-o: {problem}")
     try:
         config = load(start=paths[0] if os.path.isdir(paths[0]) else os.path.dirname(os.path.abspath(paths[0])), explicit=args.config)
         config = with_overrides(
@@ -104,9 +110,10 @@ def run_check(args: argparse.Namespace) -> int:
         progress.close()
     text = render(report, args.format, verbose=not args.quiet)
     if args.output:
-        from gil_advisor.atomic import write_text_atomic
-
-        write_text_atomic(args.output, text)
+        try:
+            write_text_atomic(args.output, text)
+        except OSError as exc:  # it changed since the check above
+            return _usage_error(f"-o: cannot write {args.output}: {exc.strerror or exc}")
     else:
         sys.stdout.write(text)
     if args.format == "text":
@@ -115,6 +122,11 @@ def run_check(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(summary_line(report), file=sys.stderr)
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+
+
+def _usage_error(message: str) -> int:
+    print(f"gil-advisor: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 class _progress_bar:
