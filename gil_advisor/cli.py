@@ -12,7 +12,7 @@ from gil_advisor.atomic import check_writable, write_text_atomic
 from gil_advisor.codes import RULES
 from gil_advisor.config import CONFIDENCES, ConfigError, load, with_overrides
 from gil_advisor.output import FORMATS, render
-from gil_advisor.output.text import summary_line
+from gil_advisor.output.text import COLOR_CHOICES, Palette, SourceLines, statistics, summary_line, use_colour
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_CACHE_DIR = ".gil-advisor-cache"
@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     check.add_argument("-q", "--quiet", action="store_true", help="text format: one line per finding, no summary")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings (2 still means a usage error)")
+    check.add_argument("--statistics", action="store_true", help="after the report, count the findings per code")
+    check.add_argument("--show-source", action="store_true", help="text format: show the spawn line with a caret under the column")
+    check.add_argument(
+        "--color", choices=COLOR_CHOICES, default="auto",
+        help="colour the text format: auto (a terminal, unless NO_COLOR is set), always, never (default: auto)",
+    )
 
     explain = sub.add_parser("explain", help="explain a rule: why, a bad and a good example, remedies")
     explain.add_argument("code", help="a rule code such as GIL001")
@@ -108,7 +115,16 @@ def run_check(args: argparse.Namespace) -> int:
     report = check(paths, config, progress=progress)
     if progress:
         progress.close()
-    text = render(report, args.format, verbose=not args.quiet)
+    options = {}
+    if args.format == "text":
+        options = {
+            "verbose": not args.quiet,
+            "palette": Palette(use_colour(args.color, None if args.output else sys.stdout)),
+            "source": SourceLines() if args.show_source else None,
+        }
+    text = render(report, args.format, **options)
+    if args.statistics and args.format == "text":
+        text += statistics(report)  # after the findings, in the report, as flake8 does
     if args.output:
         try:
             write_text_atomic(args.output, text)
@@ -121,7 +137,9 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"{err.path}: error: {err.message}", file=sys.stderr)
         if not args.quiet:
             print(summary_line(report), file=sys.stderr)
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+    elif args.statistics:
+        sys.stderr.write(statistics(report))  # stdout holds JSON/SARIF: keep it parseable
+    return EXIT_FINDINGS if report.findings and not args.exit_zero else EXIT_CLEAN
 
 
 def _usage_error(message: str) -> int:
