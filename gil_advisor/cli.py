@@ -10,12 +10,14 @@ from typing import Optional, Sequence
 from gil_advisor import __version__
 from gil_advisor.atomic import check_writable, write_text_atomic
 from gil_advisor.codes import RULES
-from gil_advisor.config import CONFIDENCES, ConfigError, load, with_overrides
+from gil_advisor.config import CONFIDENCES, Config, ConfigError, load, with_overrides
+from gil_advisor.finding import Report
 from gil_advisor.output import FORMATS, render
 from gil_advisor.output.text import COLOR_CHOICES, Palette, SourceLines, statistics, summary_line, use_colour
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_CACHE_DIR = ".gil-advisor-cache"
+STDIN_NAME = "stdin"  # findings' path for `check -` without --stdin-filename, as flake8 names it
 
 
 def _codes(value: str) -> list[str]:
@@ -31,11 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check", help="analyse source files (never imports or runs them)")
-    check.add_argument("paths", nargs="*", default=None, help="files or directories (default: the current directory)")
+    check.add_argument("paths", nargs="*", default=None, help="files or directories (default: the current directory); `-` reads stdin")
+    check.add_argument("--stdin-filename", metavar="PATH", help="with `-`: check the text on stdin as this file (its config, siblings and per-file-ignores apply)")
     check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     check.add_argument("--select", type=_codes, help="only these codes or prefixes, comma-separated")
     check.add_argument("--ignore", type=_codes, help="skip these codes or prefixes, comma-separated")
     check.add_argument("--exclude", type=lambda v: [p.strip() for p in v.split(",") if p.strip()], help="glob patterns of paths to skip, comma-separated")
+    check.add_argument("--force-exclude", action="store_true", help="apply exclude to files named on the command line too (for pre-commit)")
     check.add_argument("--min-confidence", choices=CONFIDENCES, help="hide findings below this confidence (default: medium)")
     check.add_argument("-j", "--jobs", type=int, help="worker processes (default: usable CPUs)")
     check.add_argument("--config", help="read options from this pyproject.toml or setup.cfg")
@@ -81,20 +85,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from gil_advisor.static.engine import check
+    from gil_advisor.file_filters import apply_per_file_ignores  # imports the engine: not for --version
 
-    paths = args.paths or ["."]
+    use_stdin = "-" in (args.paths or [])
+    if use_stdin and len(args.paths) > 1:
+        return _usage_error("`-` (read stdin) cannot be combined with other paths")
+    if args.stdin_filename is not None and not use_stdin:
+        return _usage_error("--stdin-filename names the text read from stdin: give `-` as the path")
+    stdin_name = args.stdin_filename or STDIN_NAME
+    paths = [] if use_stdin else (args.paths or ["."])
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
-        print(f"gil-advisor: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(f"no such file or directory: {', '.join(missing)}")
     if args.output:
         # before the work, so a typo in -o does not cost the run (or end in a traceback after it)
         problem = check_writable(args.output)
         if problem:
             return _usage_error(f"-o: {problem}")
+    first = stdin_name if use_stdin else paths[0]
     try:
-        config = load(start=paths[0] if os.path.isdir(paths[0]) else os.path.dirname(os.path.abspath(paths[0])), explicit=args.config)
+        config = load(start=first if os.path.isdir(first) else os.path.dirname(os.path.abspath(first)), explicit=args.config)
         config = with_overrides(
             config,
             select=args.select,
@@ -103,24 +113,26 @@ def run_check(args: argparse.Namespace) -> int:
             min_confidence=args.min_confidence,
             jobs=args.jobs,
             cache_dir=args.cache_dir,
+            force_exclude=True if args.force_exclude else None,
         )
         if args.no_cache:
             config = replace(config, cache_dir="")
         elif not config.cache_dir:
             config = replace(config, cache_dir=DEFAULT_CACHE_DIR)
     except ConfigError as exc:
-        print(f"gil-advisor: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    progress = None if args.no_progress else _progress_bar()
-    report = check(paths, config, progress=progress)
-    if progress:
-        progress.close()
+        return _usage_error(str(exc))
+    source = SourceLines() if args.show_source else None
+    if use_stdin:
+        report = _check_stdin(stdin_name, config, source)
+    else:
+        report = _check_paths(paths, config, progress=None if args.no_progress else _progress_bar())
+    report = apply_per_file_ignores(report, config)
     options = {}
     if args.format == "text":
         options = {
             "verbose": not args.quiet,
             "palette": Palette(use_colour(args.color, None if args.output else sys.stdout)),
-            "source": SourceLines() if args.show_source else None,
+            "source": source,
         }
     text = render(report, args.format, **options)
     if args.statistics and args.format == "text":
@@ -140,6 +152,32 @@ def run_check(args: argparse.Namespace) -> int:
     elif args.statistics:
         sys.stderr.write(statistics(report))  # stdout holds JSON/SARIF: keep it parseable
     return EXIT_FINDINGS if report.findings and not args.exit_zero else EXIT_CLEAN
+
+
+def _check_paths(paths: list[str], config: Config, progress) -> Report:
+    from gil_advisor.file_filters import force_excluded
+    from gil_advisor.static.engine import check
+
+    if config.force_exclude:  # pre-commit names every staged file: honour `exclude` for them too
+        paths = [p for p in paths if not force_excluded(p, config)]
+        if not paths:
+            return Report()
+    report = check(paths, config, progress=progress)
+    if progress:
+        progress.close()
+    return report
+
+
+def _check_stdin(filename: str, config: Config, source: Optional[SourceLines]) -> Report:
+    from gil_advisor.file_filters import force_excluded
+    from gil_advisor.stdin_source import check_text, read_stdin, source_lines
+
+    data = read_stdin(sys.stdin.buffer, config.max_file_size)
+    if config.force_exclude and force_excluded(filename, config):
+        return Report()
+    if source is not None:
+        source.given[filename] = source_lines(data)
+    return check_text(data, filename, config)
 
 
 def _usage_error(message: str) -> int:

@@ -35,6 +35,9 @@ class Config:
     holds_gil: tuple[str, ...] = ()  # ... that hold it
     jobs: int = 0  # 0: every usable CPU
     cache_dir: str = ""  # "" (the library default): no cache; the CLI defaults to .gil-advisor-cache
+    # (glob, codes) pairs in the order given; a glob with a "/" is relative to the config file's folder
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    force_exclude: bool = False  # apply `exclude` to files named on the command line too (pre-commit)
     source: Optional[str] = None  # where the config was read from
 
     def enabled(self, code: str) -> bool:
@@ -87,7 +90,46 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
             if value not in CONFIDENCES:
                 raise ConfigError(f"{source}: min-confidence must be one of {', '.join(CONFIDENCES)}, got {value!r}")
             out[name] = value
+        elif name == "per_file_ignores":
+            out[name] = _per_file_ignores(key, value, source)
+        elif name == "force_exclude":
+            if isinstance(value, str) and value.strip().lower() in configparser.ConfigParser.BOOLEAN_STATES:
+                value = configparser.ConfigParser.BOOLEAN_STATES[value.strip().lower()]
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: {key} must be true or false, got {value!r}")
+            out[name] = value
     return out
+
+
+def _per_file_ignores(key: str, value: Any, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A TOML table `{"tests/*" = ["GIL001"]}`, or entries `GLOBS: CODES` (a TOML list, or one per
+    line in setup.cfg as flake8 writes them); globs and codes separated by commas or spaces."""
+    if isinstance(value, dict):
+        entries = list(value.items())
+    elif isinstance(value, (str, list, tuple)):
+        lines = value.splitlines() if isinstance(value, str) else value
+        if not all(isinstance(line, str) for line in lines):
+            raise ConfigError(f"{source}: {key} must be a table of glob = [codes], or a list of 'GLOBS: CODES' strings")
+        entries = []
+        for line in filter(None, (line.strip() for line in lines)):
+            globs, colon, codes = line.rpartition(":")  # the last colon: a Windows drive has one too
+            if not (colon and globs.strip() and codes.strip()):
+                raise ConfigError(f"{source}: {key} entry {line!r} must be 'GLOBS: CODES', e.g. 'tests/*.py: GIL001,GIL002'")
+            entries += [(g, codes) for g in globs.replace(",", " ").split()]
+    else:
+        raise ConfigError(f"{source}: {key} must be a table of glob = [codes], or a list of 'GLOBS: CODES' strings")
+    out = []
+    for glob, codes in entries:
+        if isinstance(codes, str):
+            codes = codes.replace(",", " ").split()
+        if not isinstance(codes, (list, tuple)) or not all(isinstance(c, str) for c in codes) or not str(glob).strip():
+            raise ConfigError(f"{source}: {key}: {glob!r} must map to a list of codes")
+        codes = tuple(c.strip().upper() for c in codes if c.strip())
+        bad = [c for c in codes if not any(code.startswith(c) for code in RULES)]
+        if bad or not codes:
+            raise ConfigError(f"{source}: {key}: {glob!r} names no known rule: {', '.join(bad) or '(none)'} (codes are {', '.join(RULES)})")
+        out.append((os.path.normpath(str(glob).strip()).replace(os.sep, "/"), codes))
+    return tuple(out)
 
 
 def read_section(path: Path) -> Optional[dict[str, Any]]:

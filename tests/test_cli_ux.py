@@ -189,3 +189,175 @@ def test_colour_only_when_asked_through_a_pipe():
     first, _source, caret = r.stdout.splitlines()[:3]
     assert f"{ESC}1;31mGIL001{ESC}0m" in first and caret.endswith(f"{ESC}1;31m^{ESC}0m")
     assert ESC not in run_cli("check", "--format", "json", "--color", "always", POS).stdout
+
+
+# -- per-file-ignores and --force-exclude ---------------------------------------------------
+
+def _project(tmp_path, config_name, config_text, files=("src/w.py", "tests/test_w.py", "bench/b.py")):
+    for rel in files:
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(POS.read_text(), encoding="utf-8")
+    (tmp_path / ".git").mkdir()  # the config search stops here
+    (tmp_path / config_name).write_text(config_text, encoding="utf-8")
+    return tmp_path
+
+
+def _reported(r):
+    return sorted({line.split(":")[0] for line in r.stdout.splitlines() if ": GIL" in line})
+
+
+def test_per_file_ignores_toml_table(tmp_path):
+    root = _project(tmp_path, "pyproject.toml", '[tool.gil-advisor.per-file-ignores]\n"tests/*" = ["GIL001"]\n"b.py" = "gil00"\n')
+    r = run_cli("check", "-q", "--no-cache", ".", cwd=root)
+    assert r.returncode == 1, r.stderr
+    assert _reported(r) == ["src/w.py"]
+
+
+def test_per_file_ignores_toml_list_only_the_codes_named(tmp_path):
+    root = _project(tmp_path, "pyproject.toml", '[tool.gil-advisor]\nper-file-ignores = ["tests/*.py bench/*: GIL002,GIL003"]\n')
+    r = run_cli("check", "-q", "--no-cache", ".", cwd=root)
+    assert _reported(r) == ["bench/b.py", "src/w.py", "tests/test_w.py"]  # GIL001 is not ignored
+
+
+def test_per_file_ignores_setup_cfg_flake8_syntax_relative_to_the_config(tmp_path):
+    root = _project(tmp_path, "setup.cfg", "[gil-advisor]\nper-file-ignores =\n    tests/*.py: GIL001,GIL002\n    bench/*: GIL\n")
+    # run from a subfolder: the globs stay relative to setup.cfg's folder, not the cwd
+    r = run_cli("check", "-q", "--no-cache", "..", cwd=root / "src")
+    assert r.returncode == 1, r.stderr
+    assert _reported(r) == ["w.py"]
+    r = run_cli("check", "--format", "json", "--no-cache", root / "tests" / "test_w.py")
+    assert json.loads(r.stdout)["findings"] == [] and r.returncode == 0
+
+
+def test_per_file_ignores_through_the_api(tmp_path):
+    from gil_advisor import api
+    from gil_advisor.config import load
+
+    root = _project(tmp_path, "pyproject.toml", '[tool.gil-advisor.per-file-ignores]\n"tests/*" = ["GIL001"]\n')
+    report = api.check([str(root)], load(start=str(root)))
+    assert sorted(os.path.relpath(f.location.path, root) for f in report.findings) == ["bench/b.py", "src/w.py"]
+
+
+def test_bad_per_file_ignores_is_one_clear_error(tmp_path):
+    cases = [
+        ('per-file-ignores = ["tests/*.py"]', "per-file-ignores entry 'tests/*.py' must be 'GLOBS: CODES'"),
+        ('per-file-ignores = ["tests/*: GIL9"]', "per-file-ignores: 'tests/*' names no known rule: GIL9"),
+        ("per-file-ignores = 5", "per-file-ignores must be a table of glob = [codes]"),
+        ('per-file-ignores = {"tests/*" = 1}', "per-file-ignores: 'tests/*' must map to a list of codes"),
+        ('force-exclude = "sometimes"', "force-exclude must be true or false, got 'sometimes'"),
+    ]
+    for line, message in cases:
+        (tmp_path / "pyproject.toml").write_text(f"[tool.gil-advisor]\n{line}\n")
+        r = run_cli("check", tmp_path)
+        assert r.returncode == 2, (line, r.stderr)
+        assert message in r.stderr and "Traceback" not in r.stderr, (line, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_named_files_are_checked_unless_force_exclude(tmp_path):
+    root = _project(tmp_path, "pyproject.toml", '[tool.gil-advisor]\nexclude = ["tests", "bench/*.py"]\n')
+    named = ["tests/test_w.py", "bench/b.py", "src/w.py"]
+    r = run_cli("check", "-q", "--no-cache", *named, cwd=root)
+    assert _reported(r) == sorted(named)  # named files are always read...
+    r = run_cli("check", "-q", "--no-cache", "--force-exclude", *named, cwd=root)
+    assert _reported(r) == ["src/w.py"]  # ...unless --force-exclude
+
+
+def test_force_exclude_from_config_and_nothing_left_checks_nothing(tmp_path):
+    root = _project(tmp_path, "setup.cfg", "[gil-advisor]\nexclude = tests\nforce-exclude = true\n")
+    (root / ".venv" / "lib").mkdir(parents=True)
+    (root / ".venv" / "lib" / "v.py").write_text(POS.read_text())
+    r = run_cli("check", "--no-cache", "tests/test_w.py", ".venv/lib/v.py", cwd=root)
+    assert r.returncode == 0, r.stdout
+    assert r.stdout == "" and "0 findings in 0 files" in r.stderr  # not a fallback to checking "."
+
+
+def test_force_exclude_ignores_folders_above_the_project(tmp_path):
+    """`.venv*` is a built-in exclude; a project that lives under `.venv_projects/` is still checked."""
+    root = _project(tmp_path / ".venv_projects" / "app", "pyproject.toml", "[tool.gil-advisor]\nforce-exclude = true\n")
+    r = run_cli("check", "-q", "--no-cache", root / "src" / "w.py", cwd=root)
+    assert r.returncode == 1 and _reported(r) == [os.path.join("src", "w.py")]
+
+
+
+# -- stdin ----------------------------------------------------------------------------------
+
+CROSS = FIXTURES / "crossmod_abs"
+
+
+def _stdin_cli(text, *args, cwd=None):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "gil_advisor", "check", *map(str, args)],
+        input=text.encode("utf-8") if isinstance(text, str) else text,
+        capture_output=True, cwd=cwd, timeout=120,
+    )
+
+
+def _copy_crossmod(tmp_path):
+    pkg = tmp_path / "crossmod_abs"
+    pkg.mkdir()
+    for name in ("__init__.py", "workers.py"):
+        (pkg / name).write_text((CROSS / name).read_text())
+    (tmp_path / ".git").mkdir()
+    return pkg
+
+
+def test_stdin_is_checked_as_the_named_file_and_its_siblings_resolve(tmp_path):
+    pkg = _copy_crossmod(tmp_path)
+    # on disk the file is clean; the editor's buffer on stdin spawns the threads
+    (pkg / "main.py").write_text("import threading\n")
+    r = _stdin_cli((CROSS / "main.py").read_text(), "-q", "--no-cache", "-", "--stdin-filename", "crossmod_abs/main.py", cwd=tmp_path)
+    out = r.stdout.decode()
+    assert r.returncode == 1, r.stderr
+    assert out.startswith("crossmod_abs/main.py:8:16: GIL001 `crossmod_abs.workers.crunch` ")  # resolved on disk
+    assert "1 finding in 1 file" not in r.stderr.decode()  # -q: no summary
+    r = _stdin_cli((CROSS / "main.py").read_text(), "--no-cache", "-", "--stdin-filename", pkg / "main.py")
+    assert r.returncode == 1 and "1 finding in 1 file" in r.stderr.decode()
+
+
+def test_stdin_without_a_filename_is_called_stdin():
+    r = _stdin_cli(POS.read_text(), "-q", "--no-cache", "-")
+    assert r.returncode == 1
+    assert r.stdout.decode().startswith("stdin:23:21: GIL001 ")
+
+
+def test_stdin_honours_the_config_noqa_and_per_file_ignores_of_its_path(tmp_path):
+    root = _project(tmp_path, "pyproject.toml", '[tool.gil-advisor.per-file-ignores]\n"tests/*" = ["GIL001"]\n', files=())
+    (root / "tests").mkdir()
+    assert _stdin_cli(POS.read_text(), "--no-cache", "-", "--stdin-filename", root / "tests" / "t.py").returncode == 0
+    assert _stdin_cli(POS.read_text(), "--no-cache", "-", "--stdin-filename", root / "src" / "t.py").returncode == 1
+    noqa = POS.read_text().replace("# expect: GIL001", "# noqa: GIL001")
+    assert _stdin_cli(noqa, "--no-cache", "-", "--stdin-filename", root / "src" / "t.py").returncode == 0
+
+
+def test_stdin_with_force_exclude_skips_an_excluded_path(tmp_path):
+    root = _project(tmp_path, "pyproject.toml", '[tool.gil-advisor]\nexclude = ["tests"]\n', files=())
+    name = root / "tests" / "t.py"
+    assert _stdin_cli(POS.read_text(), "--no-cache", "-", "--stdin-filename", name).returncode == 1
+    r = _stdin_cli(POS.read_text(), "--no-cache", "--force-exclude", "-", "--stdin-filename", name)
+    assert r.returncode == 0 and r.stdout == b""
+
+
+def test_stdin_show_source_and_syntax_errors(tmp_path):
+    r = _stdin_cli(POS.read_text(), "-q", "--no-cache", "--show-source", "-", "--stdin-filename", "w.py", cwd=tmp_path)
+    lines = r.stdout.decode().splitlines()
+    assert lines[1] == POS.read_text().split("\n")[22] and lines[2] == " " * 20 + "^"
+    r = _stdin_cli("from threading import Thread\ndef f(:\n", "--no-cache", "-", "--stdin-filename", "bad.py", cwd=tmp_path)
+    assert r.returncode == 0
+    assert r.stderr.decode().startswith("bad.py: error: syntax error")
+    assert list(tmp_path.glob("*.py")) == []  # nothing written under the name
+
+
+def test_stdin_usage_errors(tmp_path):
+    r = _stdin_cli("", "-", POS)
+    assert r.returncode == 2 and b"cannot be combined with other paths" in r.stderr
+    r = _stdin_cli("", "--stdin-filename", "x.py", POS)
+    assert r.returncode == 2 and b"give `-` as the path" in r.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.gil-advisor]\nmax-file-size = 100\n")
+    r = _stdin_cli(POS.read_text(), "--no-cache", "-", "--stdin-filename", tmp_path / "big.py")
+    assert r.returncode == 0
+    assert r.stderr.decode().splitlines()[0] == f"{tmp_path / 'big.py'}: error: skipped: stdin is over the max-file-size limit of 100 bytes"
