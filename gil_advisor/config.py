@@ -70,6 +70,7 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{source}: {key} must be a list of strings")
             if name in ("select", "ignore"):
+                value = [v.strip().upper() for v in value]  # codes are case-insensitive, as on the CLI
                 bad = [v for v in value if not any(code.startswith(v) for code in RULES)]
                 if bad:
                     raise ConfigError(f"{source}: {key} names no known rule: {', '.join(bad)} (codes are {', '.join(RULES)})")

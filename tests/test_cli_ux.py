@@ -361,3 +361,32 @@ def test_stdin_usage_errors(tmp_path):
     r = _stdin_cli(POS.read_text(), "--no-cache", "-", "--stdin-filename", tmp_path / "big.py")
     assert r.returncode == 0
     assert r.stderr.decode().splitlines()[0] == f"{tmp_path / 'big.py'}: error: skipped: stdin is over the max-file-size limit of 100 bytes"
+
+
+# -- small mends ----------------------------------------------------------------------------
+
+def test_codes_in_config_are_case_insensitive(tmp_path):
+    (tmp_path / "w.py").write_text(POS.read_text())
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool.gil-advisor]\nselect = ["gil002"]\n')
+    assert run_cli("check", "--no-cache", tmp_path).returncode == 0  # GIL001 only: not selected
+    (tmp_path / "pyproject.toml").write_text('[tool.gil-advisor]\nselect = ["gil001"]\nignore = ["gil003"]\n')
+    r = run_cli("check", "-q", "--no-cache", tmp_path)
+    assert r.returncode == 1 and ": GIL001 " in r.stdout
+    (tmp_path / "setup.cfg").write_text("[gil-advisor]\nignore = gil00\n")
+    (tmp_path / "pyproject.toml").unlink()
+    assert run_cli("check", "--no-cache", tmp_path).returncode == 0
+
+
+def test_trace_without_a_target_says_args_are_optional():
+    r = run_cli("trace")
+    assert r.returncode == 2
+    assert r.stderr.strip().endswith("the following arguments are required: TARGET, [ARGS...]")
+
+
+def test_trace_interval_not_a_number_is_named_in_words(tmp_path):
+    r = run_cli("trace", "--interval", "abc", tmp_path / "x.py")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == (
+        "gil-advisor trace: error: argument --interval: the interval must be a number of seconds, got 'abc'"
+    )
