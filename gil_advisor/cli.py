@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", help="read options from this pyproject.toml or setup.cfg")
     check.add_argument("--cache-dir", help="where to keep per-file results (default: .gil-advisor-cache)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    check.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    check.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout (a FIFO or device is written in place)")
     check.add_argument("-q", "--quiet", action="store_true", help="text format: one line per finding, no summary")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings (2 still means a usage error)")
