@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 REGULAR, MISSING, STREAM, DIRECTORY, UNSUPPORTED = "regular", "missing", "stream", "directory", "unsupported"
+# A non-UTF-8 file name reaches a report as lone surrogates: write its original bytes, as
+# `ls > file` would, rather than lose the whole report to a UnicodeEncodeError.
+ENCODING_ERRORS = "surrogateescape"
 
 
 def _kind_of(mode: Optional[int]) -> str:
@@ -93,14 +96,14 @@ def write_text_atomic(path: str, text: str) -> None:
 def _write_in_place(path: str, text: str) -> None:
     # No O_CREAT: if the FIFO or device went away, fail rather than leave a regular file there.
     fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with os.fdopen(fd, "w", encoding="utf-8", errors=ENCODING_ERRORS) as fh:
         fh.write(text)
 
 
 def _replace(target: WriteTarget, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".gil-advisor-", suffix=".tmp", dir=os.path.dirname(target.path))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=ENCODING_ERRORS) as fh:
             fh.write(text)
         # mkstemp makes 0600; keep the mode of the file being replaced, else an ordinary file's
         os.chmod(tmp, stat.S_IMODE(target.mode) if target.mode is not None else 0o666 & ~_umask())

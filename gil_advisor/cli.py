@@ -13,7 +13,7 @@ from gil_advisor.codes import RULES
 from gil_advisor.config import CONFIDENCES, Config, ConfigError, load, with_overrides
 from gil_advisor.finding import Report
 from gil_advisor.output import FORMATS, render
-from gil_advisor.output.text import COLOR_CHOICES, Palette, SourceLines, statistics, summary_line, use_colour
+from gil_advisor.output.text import COLOR_CHOICES, Palette, SourceLines, printable, statistics, summary_line, use_colour
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_CACHE_DIR = ".gil-advisor-cache"
@@ -146,7 +146,7 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if args.format == "text":
         for err in report.errors:
-            print(f"{err.path}: error: {err.message}", file=sys.stderr)
+            print(printable(f"{err.path}: error: {err.message}"), file=sys.stderr)
         if not args.quiet:
             print(summary_line(report), file=sys.stderr)
     elif args.statistics:

@@ -201,3 +201,9 @@ def test_check_writable_read_only_directory(tmp_path):
         assert "permission denied" in check_writable(str(ro / "x.json"))
     finally:
         ro.chmod(0o700)
+
+
+def test_undecodable_name_bytes_are_written_as_they_were(tmp_path):
+    out = tmp_path / "r.txt"
+    write_text_atomic(str(out), "w" + os.fsdecode(b"\xff") + ".py\n")
+    assert out.read_bytes() == b"w\xff.py\n"

@@ -390,3 +390,37 @@ def test_trace_interval_not_a_number_is_named_in_words(tmp_path):
     assert r.stderr.strip().splitlines()[-1] == (
         "gil-advisor trace: error: argument --interval: the interval must be a number of seconds, got 'abc'"
     )
+
+
+# -- names that are not text ----------------------------------------------------------------
+
+def test_control_characters_and_undecodable_bytes_in_names_are_escaped(tmp_path):
+    """A file name is shown, never obeyed: no raw ESC reaches the terminal, no UnicodeEncodeError."""
+    raw = os.path.join(os.fsencode(tmp_path), b"w\x1b[31m\xff.py")
+    with open(raw, "wb") as fh:
+        fh.write(POS.read_bytes())
+    shown = "w\\x1b[31m\\xff.py"
+    r = run_cli("check", "-q", "--no-cache", "--show-source", ".", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.startswith(f"{shown}:23:21: GIL001 `w\\x1b[31m\\xff.mandelbrot_row` ")
+    assert "\x1b" not in r.stdout and "Traceback" not in r.stderr
+    r = run_cli("check", "--format", "github", "--no-cache", ".", cwd=tmp_path)
+    assert r.returncode == 1 and r.stdout.startswith(f"::warning file={shown},line=23,col=21,")
+    assert "\x1b" not in r.stdout
+    out = tmp_path / "r.txt"
+    r = run_cli("check", "-q", "--no-cache", "-o", out, ".", cwd=tmp_path)
+    assert r.returncode == 1 and out.read_text().startswith(f"{shown}:23:21: GIL001 ")
+
+
+def test_printable_escapes_only_what_it_must():
+    from gil_advisor.output.text import caret_line, printable
+
+    assert printable("a\tb é ü 中") == "a\tb é ü 中"
+    assert printable("a\x1b[2Jb\x07\x7f\x9b") == "a\\x1b[2Jb\\x07\\x7f\\x9b"
+    assert printable("x\udcff\u2028") == "x\\xff\\u2028"
+    assert printable("a\nb\r") == "a\\nb\\r"
+    # the caret counts the escaped prefix, so it still sits under the character it points at
+    line = "f(\x1b, g())"
+    col = line.index("g") + 1
+    assert caret_line(line, col) == " " * len(printable(line[: col - 1])) + "^"
+    assert printable(line)[len(printable(line[: col - 1]))] == "g"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
@@ -89,22 +90,39 @@ def _read_lines(path: str) -> list[str]:
 
 def caret_line(source: str, column: int, palette: Palette = Palette()) -> str:
     """Spaces up to the 1-based column (tabs kept, so the caret lines up), then `^`."""
-    prefix = source[: max(column - 1, 0)]
+    prefix = printable(source[: max(column - 1, 0)])  # the line is shown escaped: count the same way
     return "".join(c if c == "\t" else " " for c in prefix) + palette.code("^")
+
+
+# C0/C1 controls but tab, lone surrogates (a file name's undecodable bytes), line/paragraph separators
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+
+
+def _escape(match: "re.Match[str]") -> str:
+    c = match.group()
+    if "\udc80" <= c <= "\udcff":  # surrogateescape: show the original byte
+        return f"\\x{ord(c) - 0xDC00:02x}"
+    return c.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def printable(text: str) -> str:
+    """Escape what would move the cursor, recolour the terminal or fail to encode: a file name
+    (or a source line) is shown, never obeyed. `\x1b` stays the four characters `\x1b`."""
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 def _rel(path: str) -> str:
     try:
         rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows
-        return path
-    return path if rel.startswith("..") else rel
+        return printable(path)
+    return printable(path if rel.startswith("..") else rel)
 
 
 def finding_line(f: Finding, palette: Palette = Palette()) -> str:
     loc = f.location
     c = palette.sep(":")
-    return f"{palette.path(_rel(loc.path))}{c}{loc.line}{c}{loc.column}{c} {palette.code(f.code)} {f.message}"
+    return f"{palette.path(_rel(loc.path))}{c}{loc.line}{c}{loc.column}{c} {palette.code(f.code)} {printable(f.message)}"
 
 
 def render(
@@ -122,18 +140,18 @@ def render(
         if source is not None:
             text = source.line(loc.path, loc.line)
             if text is not None:
-                lines.append(text)
+                lines.append(printable(text))
                 if loc.column > 0:
                     lines.append(caret_line(text, loc.column, palette))
         if not verbose:
             continue
-        lines.append(f"    worker: {f.worker} (confidence: {f.confidence})")
+        lines.append(printable(f"    worker: {f.worker} (confidence: {f.confidence})"))
         lines.append("    " + palette.dim("evidence:"))
         for e in f.evidence:
-            lines.append(f"      {_rel(e.location.path)}:{e.location.line}: {e.description}")
+            lines.append(f"      {_rel(e.location.path)}:{e.location.line}: {printable(e.description)}")
         lines.append("    " + palette.dim("remedies:"))
         for i, r in enumerate(f.remedies, 1):
-            lines.append(f"      {i}. {r.title}: {r.detail}")
+            lines.append(printable(f"      {i}. {r.title}: {r.detail}"))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
