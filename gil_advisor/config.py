@@ -47,6 +47,9 @@ class Options:
     cache_dir: str = ""  # "" (the library default): no cache; the CLI defaults to .gil-advisor-cache
     python: str = ""  # the target environment's interpreter or prefix, for dependencies
     follow_dependencies: bool = True  # parse pure-Python dependencies that workers call
+    # (glob, codes) pairs in the order given; a glob with a "/" is relative to the config file's folder
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    force_exclude: bool = False  # apply `exclude` to files named on the command line too (pre-commit)
     source: Optional[str] = None  # where the config was read from
 
     @classmethod
@@ -100,6 +103,7 @@ def validate(raw: Any, source: str) -> dict[str, Any]:
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{source}: {key} must be a list of strings, got {value!r}")
             if name in ("select", "ignore"):
+                value = [v.strip().upper() for v in value]  # codes are case-insensitive, as on the CLI
                 bad = [v for v in value if not any(code.startswith(v) for code in RULES)]
                 if bad:
                     raise ConfigError(f"{source}: {key} names no known rule: {', '.join(bad)} (codes are {', '.join(RULES)})")
@@ -124,6 +128,14 @@ def validate(raw: Any, source: str) -> dict[str, Any]:
             if value not in CONFIDENCES:
                 raise ConfigError(f"{source}: min-confidence must be one of {', '.join(CONFIDENCES)}, got {value!r}")
             out[name] = value
+        elif name == "per_file_ignores":
+            out[name] = _per_file_ignores(key, value, source)
+        elif name == "force_exclude":
+            if isinstance(value, str) and value.strip().lower() in configparser.ConfigParser.BOOLEAN_STATES:
+                value = configparser.ConfigParser.BOOLEAN_STATES[value.strip().lower()]
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: {key} must be true or false, got {value!r}")
+            out[name] = value
     return out
 
 
@@ -134,6 +146,35 @@ def _read_text(path: Path) -> str:
         raise ConfigError(f"{path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
+def _per_file_ignores(key: str, value: Any, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A TOML table `{"tests/*" = ["GIL001"]}`, or entries `GLOBS: CODES` (a TOML list, or one per
+    line in setup.cfg as flake8 writes them); globs and codes separated by commas or spaces."""
+    if isinstance(value, dict):
+        entries = list(value.items())
+    elif isinstance(value, (str, list, tuple)):
+        lines = value.splitlines() if isinstance(value, str) else value
+        if not all(isinstance(line, str) for line in lines):
+            raise ConfigError(f"{source}: {key} must be a table of glob = [codes], or a list of 'GLOBS: CODES' strings")
+        entries = []
+        for line in filter(None, (line.strip() for line in lines)):
+            globs, colon, codes = line.rpartition(":")  # the last colon: a Windows drive has one too
+            if not (colon and globs.strip() and codes.strip()):
+                raise ConfigError(f"{source}: {key} entry {line!r} must be 'GLOBS: CODES', e.g. 'tests/*.py: GIL001,GIL002'")
+            entries += [(g, codes) for g in globs.replace(",", " ").split()]
+    else:
+        raise ConfigError(f"{source}: {key} must be a table of glob = [codes], or a list of 'GLOBS: CODES' strings")
+    out = []
+    for glob, codes in entries:
+        if isinstance(codes, str):
+            codes = codes.replace(",", " ").split()
+        if not isinstance(codes, (list, tuple)) or not all(isinstance(c, str) for c in codes) or not str(glob).strip():
+            raise ConfigError(f"{source}: {key}: {glob!r} must map to a list of codes")
+        codes = tuple(c.strip().upper() for c in codes if c.strip())
+        bad = [c for c in codes if not any(code.startswith(c) for code in RULES)]
+        if bad or not codes:
+            raise ConfigError(f"{source}: {key}: {glob!r} names no known rule: {', '.join(bad) or '(none)'} (codes are {', '.join(RULES)})")
+        out.append((os.path.normpath(str(glob).strip()).replace(os.sep, "/"), codes))
+    return tuple(out)
 
 
 def read_section(path: Path) -> Optional[dict[str, Any]]:
@@ -219,6 +260,8 @@ class Overrides:
     jobs: Optional[int] = None
     cache_dir: Optional[str] = None
     no_cache: bool = False
+    force_exclude: Optional[bool] = None
+    python: Optional[str] = None
     default_cache_dir: str = DEFAULT_CACHE_DIR  # "" for front doors that never cache
 
 
@@ -234,6 +277,8 @@ def resolve(paths: Sequence[str], overrides: Overrides = Overrides()) -> Options
         min_confidence=overrides.min_confidence,
         jobs=overrides.jobs,
         cache_dir=overrides.cache_dir,
+        force_exclude=overrides.force_exclude,
+        python=overrides.python,
     )
     if overrides.no_cache:
         return replace(options, cache_dir="")

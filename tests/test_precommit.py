@@ -91,3 +91,27 @@ def test_hook_fails_on_gil001_and_passes_on_clean_code(tmp_path):
     assert "Failed" in out
     assert "render.py:23:21: GIL001" in out
     assert not any(line.startswith("clean.py:") for line in out.splitlines()), out
+
+
+def test_hook_honours_exclude_for_the_files_it_is_given(tmp_path):
+    """pre-commit names each staged file; `exclude` in pyproject.toml still applies (--force-exclude)."""
+    repo = snapshot_of_this_repo(tmp_path / "gil-advisor")
+    target = tmp_path / "project"
+    git_init(target)
+    (target / "tests").mkdir()
+    shutil.copy(FIXTURES / "pos_tpe_with_map.py", target / "tests" / "test_render.py")
+    shutil.copy(FIXTURES / "pos_tpe_with_map.py", target / "render.py")
+    (target / "pyproject.toml").write_text('[tool.gil-advisor]\nexclude = ["tests"]\n', encoding="utf-8")
+    git("add", "-A", cwd=target)
+
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"), PRE_COMMIT_COLOR="never")
+    env.pop("VIRTUAL_ENV", None)
+
+    code, out = try_repo(repo, target, "tests/test_render.py", env=env)
+    assert code == 0, out
+    assert "Passed" in out and "GIL001" not in out
+
+    code, out = try_repo(repo, target, "tests/test_render.py", "render.py", env=env)
+    assert code == 1, out
+    assert "render.py:23:21: GIL001" in out
+    assert "tests/test_render.py" not in out.replace("--files", ""), out

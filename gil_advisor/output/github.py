@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from gil_advisor.finding import Finding, Report
-from gil_advisor.sourcefile import display
+from gil_advisor.output.text import printable
 
 
 def escape_data(text: str) -> str:
@@ -31,7 +31,8 @@ def _path(path: str) -> str:
 
 def _command(kind: str, properties: dict, message: str) -> str:
     props = ",".join(f"{k}={escape_property(str(v))}" for k, v in properties.items())
-    return display(f"::{kind} {props}::{escape_data(message)}")  # no raw control characters
+    # newlines are %0A by now; other control characters and undecodable name bytes are escaped
+    return printable(f"::{kind} {props}::{escape_data(message)}")
 
 
 def _message(finding: Finding) -> str:

@@ -19,7 +19,10 @@ DEFAULT_INTERVAL = {"sampler": 0.005, "sysmon": 0.02, "profile": 0.02}
 
 
 def _interval(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:  # argparse would say "invalid _interval value"
+        raise argparse.ArgumentTypeError(f"the interval must be a number of seconds, got {text!r}") from None
     if not 0.001 <= value <= 0.5:
         raise argparse.ArgumentTypeError("the interval must be between 0.001 and 0.5 seconds")
     return value
@@ -55,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("target", metavar="TARGET", help="script path (or module name with -m)")
     parser.add_argument(
-        "target_args", nargs=argparse.REMAINDER, metavar="ARGS", help="the program's own arguments"
+        "target_args", nargs=argparse.REMAINDER, metavar="[ARGS...]", help="the program's own arguments"
     )
 
 
