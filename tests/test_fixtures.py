@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,50 @@ def test_fixtures_parse_cleanly(report):
 @pytest.mark.parametrize("path", sorted(p.name for p in FIXTURES.glob("neg_*.py")))
 def test_negative_fixture_alone_is_clean(path):
     assert check([str(FIXTURES / path)]).findings == []
+
+
+def _code_objects(path: Path):
+    """Every code object the file compiles to (compiled only, never run)."""
+    todo = [compile(path.read_text(encoding="utf-8"), str(path), "exec")]
+    while todo:
+        co = todo.pop()
+        yield co
+        todo.extend(c for c in co.co_consts if isinstance(c, type(co)))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="co_qualname is new in 3.11")
+def test_every_finding_names_a_real_code_object(report):
+    """worker_ref and instrument match a compiled code object exactly: the tracer needs no fallback."""
+    checked = 0
+    for f in report.findings:
+        for ref in (f.worker_ref, f.instrument):
+            if ref is None:
+                assert f.worker_location is None, f"{f.code} at {f.location}: a project worker without a WorkerRef"
+                continue
+            codes = {(co.co_firstlineno, co.co_name, co.co_qualname) for co in _code_objects(Path(ref.path))}
+            assert (ref.first_line, ref.co_name, ref.co_qualname) in codes, (f.code, f.location, ref)
+            checked += 1
+    assert checked >= 2 * len(report.findings) - 4  # only C callables passed directly have no code object
+
+
+def test_busy_wait_in_a_decorated_helper_instruments_the_helper(tmp_path):
+    """GIL003 hands over both functions: the spawn's worker, and the spinning helper to measure."""
+    src = tmp_path / "spin.py"
+    src.write_text(
+        "import functools, threading\n"
+        "done = False\n"
+        "@functools.lru_cache()\n"
+        "def wait_for_done():\n"
+        "    while not done:\n"
+        "        pass\n"
+        "def worker():\n"
+        "    wait_for_done()\n"
+        "threading.Thread(target=worker).start()\n",
+        encoding="utf-8",
+    )
+    (f,) = check([str(src)]).findings
+    assert f.code == "GIL003" and f.location.line == 5
+    assert (f.worker_ref.co_qualname, f.worker_ref.first_line, f.worker_ref.def_line) == ("worker", 7, 7)
+    assert (f.instrument.co_qualname, f.instrument.first_line, f.instrument.def_line, f.instrument.body_line) == (
+        "wait_for_done", 3, 4, 5,
+    )

@@ -58,14 +58,17 @@ NOQA_RE = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]
 TRACKED = frozenset({"name", "pool", "partial", "inst", "self", "param"})
 
 AnyFunction = Union[cst.FunctionDef, cst.Lambda]
+_COMP_NAMES = {cst.ListComp: "<listcomp>", cst.SetComp: "<setcomp>", cst.DictComp: "<dictcomp>", cst.GeneratorExp: "<genexpr>"}
 
 
 class _Scope:
-    __slots__ = ("kind", "qualname", "bindings", "func", "loops", "comp_depth", "cls", "calls")
+    __slots__ = ("kind", "qualname", "co_qualname", "comps", "bindings", "func", "loops", "comp_depth", "cls", "calls")
 
-    def __init__(self, kind: str, qualname: str, func: Optional[FunctionRec], cls: Optional[ClassRec] = None):
+    def __init__(self, kind: str, qualname: str, func: Optional[FunctionRec], cls: Optional[ClassRec] = None, co_qualname: str = ""):
         self.kind = kind
         self.qualname = qualname
+        self.co_qualname = co_qualname  # as CPython 3.11 spells it, comprehension scopes included
+        self.comps: list[str] = []  # co_qualnames of the comprehensions open in this scope
         self.bindings: dict[str, Ref] = {}
         self.func = func
         self.loops: list[int] = []
@@ -126,12 +129,21 @@ class AstPositions:
                 line, col = node.lineno, node.col_offset
                 if line <= len(lines) and not lines[line - 1].isascii():
                     col = len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
-                name = _ast_dotted(node.func) if kind is cst.Call else None
-                found[kind].append((line, col, depth, name))
+                if kind is cst.Call:
+                    extra = _ast_dotted(node.func)
+                elif kind is cst.FunctionDef:
+                    first = node.decorator_list[0].lineno if node.decorator_list else line
+                    extra = (first, node.body[0].lineno)
+                elif kind is cst.Lambda:
+                    extra = (line, node.body.lineno)
+                else:
+                    extra = None
+                found[kind].append((line, col, depth, extra))
             for child in ast.iter_child_nodes(node):
                 stack.append((child, depth + 1))
-        self.queues = {k: sorted(v) for k, v in found.items()}
+        self.queues = {k: sorted(v, key=lambda e: e[:3]) for k, v in found.items()}
         self.taken = {k: 0 for k in found}
+        self.function_lines: dict[int, tuple[int, int]] = {}  # id(node) -> (first line, body line)
 
     def take(self, node: cst.CSTNode) -> tuple[int, int]:
         kind = type(node)
@@ -139,12 +151,14 @@ class AstPositions:
         queue = self.queues[kind]
         if i >= len(queue):
             raise PositionMismatch(kind.__name__)
-        line, col, _depth, name = queue[i]
+        line, col, _depth, extra = queue[i]
         self.taken[kind] = i + 1
         if kind is cst.Call:
             mine = Extractor.dotted(node.func)
-            if mine is not None and name is not None and mine != name:
-                raise PositionMismatch(f"{mine} != {name} at line {line}")
+            if mine is not None and extra is not None and mine != extra:
+                raise PositionMismatch(f"{mine} != {extra} at line {line}")
+        elif extra is not None:
+            self.function_lines[id(node)] = extra
         return line, col
 
     def check_consumed(self) -> None:
@@ -179,6 +193,7 @@ class Extractor(cst.CSTVisitor):
         self.summary.functions["<module>"] = top
         self.stack: list[_Scope] = [_Scope("module", "", top)]
         self.assign_targets: dict[int, str] = {}
+        self._outer_fors: dict[int, Optional[str]] = {}  # id(outermost CompFor) -> its comprehension, while in its iterable
 
     # ----- helpers -------------------------------------------------------------------
     def full(self, qualname: str) -> str:
@@ -195,6 +210,16 @@ class Extractor(cst.CSTVisitor):
                 found = (p.line, p.column)
             self._pos[id(node)] = found
         return found
+
+    def function_lines(self, node: AnyFunction) -> tuple[int, int]:
+        """(co_firstlineno, first body line) of a def or lambda whose position was taken."""
+        if self.positions is not None:
+            return self.positions.function_lines[id(node)]
+        start = self.get_metadata(PositionProvider, node).start.line
+        if isinstance(node, cst.Lambda):
+            return start, self.get_metadata(PositionProvider, node.body).start.line
+        first = self.get_metadata(PositionProvider, node.decorators[0].decorator).start.line if node.decorators else start
+        return first, self.get_metadata(PositionProvider, node.body.body[0]).start.line
 
     @property
     def scope(self) -> _Scope:
@@ -213,6 +238,18 @@ class Extractor(cst.CSTVisitor):
         if s.kind == "class":
             return f"{s.qualname}.{name}"
         return f"{s.qualname}.<locals>.{name}"
+
+    def child_co_qualname(self, name: str) -> str:
+        """The co_qualname CPython 3.11 gives a code object defined here: comprehensions are
+        scopes of their own, and add no `<locals>`."""
+        s = self.scope
+        if s.comps:
+            return f"{s.comps[-1]}.{name}"
+        if s.kind == "module":
+            return name
+        if s.kind == "class":
+            return f"{s.co_qualname}.{name}"
+        return f"{s.co_qualname}.<locals>.{name}"
 
     def bind(self, name: str, ref: Ref) -> None:
         self.scope.bindings[name] = ref
@@ -390,7 +427,7 @@ class Extractor(cst.CSTVisitor):
         self.summary.classes[qual] = rec
         if self.scope.kind != "module":
             self.bind(node.name.value, {"t": "name", "q": self.full(qual), "kind": "class"})
-        self.stack.append(_Scope("class", qual, None, rec))
+        self.stack.append(_Scope("class", qual, None, rec, self.child_co_qualname(node.name.value)))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.stack.pop()
@@ -430,12 +467,17 @@ class Extractor(cst.CSTVisitor):
                         and isinstance(a.value, cst.Name) and a.value.value == "True"
                         for a in call.args
                     )
+        first_line, body_line = self.function_lines(node)
+        co_qualname = self.child_co_qualname(name)
         rec = FunctionRec(
             qualname=qual,
             name=name,
             line=line,
             col=col,
             params=params,
+            first_line=first_line,
+            body_line=body_line,
+            co_qualname=co_qualname,
             is_async=isinstance(node, cst.FunctionDef) and node.asynchronous is not None,
             cls=parent.qualname if parent.kind == "class" else None,
             decorators=decorators,
@@ -447,7 +489,7 @@ class Extractor(cst.CSTVisitor):
                 parent.cls.methods[name] = qual
             elif parent.kind != "module":
                 self.bind(name, {"t": "name", "q": self.full(qual)})
-        scope = _Scope("function", qual, rec)
+        scope = _Scope("function", qual, rec, co_qualname=co_qualname)
         full = self.full(qual)
         for i, p in enumerate(params):
             scope.bindings[p] = {"t": "param", "func": full, "index": i, "name": p}
@@ -527,10 +569,23 @@ class Extractor(cst.CSTVisitor):
     def _visit_comp(self, node: cst.CSTNode) -> None:
         self._push_loop(node, "comprehension")
         self.func_scope().comp_depth += 1
+        self.scope.comps.append(self.child_co_qualname(_COMP_NAMES[type(node)]))
+        self._outer_fors[id(node.for_in)] = None
 
     def _leave_comp(self) -> None:
         self._pop_loop()
         self.func_scope().comp_depth -= 1
+        self.scope.comps.pop()
+
+    # The first iterable of a comprehension is evaluated in the enclosing scope.
+    def visit_CompFor_iter(self, node: cst.CompFor) -> None:
+        if id(node) in self._outer_fors:
+            self._outer_fors[id(node)] = self.scope.comps.pop()
+
+    def leave_CompFor_iter(self, node: cst.CompFor) -> None:
+        comp = self._outer_fors.get(id(node))
+        if comp is not None:
+            self.scope.comps.append(comp)
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
         self._visit_comp(node)

@@ -77,6 +77,9 @@ class FunctionRec:
     spawns: list[SpawnRec] = field(default_factory=list)
     joins: list[list] = field(default_factory=list)  # [var, loop] of `var.join()`
     entry_calls: list[str] = field(default_factory=list)  # names passed to asyncio.run(...)
+    first_line: int = 0  # the code object's co_firstlineno: the first decorator's line if decorated
+    body_line: int = 0  # the first line of the body
+    co_qualname: str = ""  # CPython 3.11's spelling: "C.m", "f.<locals>.<listcomp>.<lambda>"
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from gil_advisor.finding import Evidence, Finding, Location
 from gil_advisor.static.remedies import spin_remedies
-from gil_advisor.static.rules.base import Rule, Worker, spawn_location
+from gil_advisor.static.rules.base import Rule, Worker, spawn_location, worker_ref
 
 
 class BusyWaitInThread(Rule):
@@ -59,6 +59,8 @@ threading.Thread(target=wait_for_done).start()
                         threads=worker.spawn.threads or "one thread",
                         evidence=evidence,
                         remedies=spin_remedies(),
+                        worker_ref=worker_ref(worker.target.handle),
+                        instrument=worker_ref(handle),  # the tracer measures the spinning function
                     )
                 )
         return out
