@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
-from gil_advisor.codes import RULES
+from gil_advisor.codes import RULES, Rule
 from gil_advisor.finding import Evidence, Finding, Location, WorkerRef
 from gil_advisor.static.classify import WorkSummary
 from gil_advisor.static.remedies import remedies_for
@@ -24,16 +24,16 @@ class Worker:
     classifier: object = None  # the WorkClassifier, for rules that look further
 
 
-class Rule:
+class RuleCheck:
+    """The static check of one rule; the rule itself (message, docs, examples) is RULES[CODE]."""
+
     CODE: str = ""
-    VALID: tuple[str, ...] = ()  # programs that must not produce CODE (the docs' "good" examples)
-    INVALID: tuple[str, ...] = ()  # programs that must (the docs' "bad" examples)
 
     def check(self, worker: Worker, reachable: Callable) -> Iterable[Finding]:
         return ()
 
     @property
-    def rule(self):
+    def rule(self) -> Rule:
         return RULES[self.CODE]
 
 
