@@ -71,7 +71,9 @@ def test_explain_lists_every_rule_and_points_somewhere_installed():
 
 
 def test_explain_cli_without_a_code_lists_rules_and_all_prints_them():
-    run = lambda *a: subprocess.run([sys.executable, "-m", "gil_advisor", "explain", *a], capture_output=True, text=True, timeout=60)
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "gil_advisor", "explain", *args], capture_output=True, text=True, timeout=60)
+
     r = run()
     assert r.returncode == 0 and r.stdout == listing()
     r = run("--all")

@@ -10,6 +10,8 @@ from the spawn down to the code that holds the GIL, a confidence, and remedies i
 from `gil-advisor check` (and the flake8 plugin); GIL1xx codes from `gil-advisor trace` alone.
 """
 
+SPAWN_TABLE = "SPAWN_TABLE"  # replaced by the table generated from static/spawn_forms.py
+
 GENERAL = """\
 ## Why threads and the GIL do not mix
 
@@ -43,13 +45,7 @@ See [knowledge.md](knowledge.md) for how calls are classified and
 GIL001, GIL002 and GIL004 fire only when two or more threads can run the worker at the
 same time. The analyzer decides this from the code around the spawn:
 
-| spawn | flagged when | not flagged when |
-|---|---|---|
-| `threading.Thread`, `threading.Timer`, `_thread.start_new_thread` | started in a loop or comprehension; or two or more GIL-bound threads are started in the same function | a single helper thread (one `Thread(...)` outside a loop, even beside CPU work in the main thread); a loop that calls `t.start(); t.join()` on each thread before the next |
-| a `Thread` subclass with its own `run` | instantiated in a loop, or at several places | instantiated once |
-| `ThreadPoolExecutor`, `multiprocessing.pool.ThreadPool`, `multiprocessing.dummy.Pool`: `map`, `imap`, `imap_unordered`, `starmap`, `map_async`, `starmap_async` | always (unless the pool has one worker) | `max_workers=1` / `ThreadPool(1)` |
-| the same pools: `submit`, `apply_async` | called in a loop or comprehension, or two or more such calls in the same function | a single call outside a loop |
-| `asyncio.to_thread`, `loop.run_in_executor(None or a thread pool, ...)` | in a loop or comprehension; gathered (`asyncio.gather`/`asyncio.wait`); or in a coroutine that is not the program's entry point (a request handler can run many times at once) | a single `await` in the coroutine passed to `asyncio.run` / `run_until_complete` |
+SPAWN_TABLE
 
 Process pools (`ProcessPoolExecutor`, `multiprocessing.Pool`) and
 `concurrent.futures.InterpreterPoolExecutor` are never flagged: each worker has its own

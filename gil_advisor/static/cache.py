@@ -16,7 +16,7 @@ from gil_advisor import __version__
 from gil_advisor.finding import FileError
 from gil_advisor.static.summary import ModuleSummary, validate_summary
 
-FORMAT = 2  # bumped whenever the serialised ModuleSummary changes
+FORMAT = 3  # bumped whenever the serialised ModuleSummary changes
 
 
 @dataclass(frozen=True)

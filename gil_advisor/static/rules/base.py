@@ -89,7 +89,7 @@ def build_finding(code: str, worker: Worker, message: str) -> Finding:
         spawn_kind=spawn.rec.kind,
         threads=spawn.threads,
         evidence=chain,
-        remedies=remedies_for(target, work, spawn.rec.kind, spawn.summary.main_guarded, spawn.is_async),
+        remedies=remedies_for(target, work, spawn.form, spawn.summary.main_guarded),
         worker_ref=worker_ref(handle),
         instrument=worker_ref(handle),
     )
