@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     explain = sub.add_parser("explain", help="explain a rule: why, a bad and a good example, remedies")
-    explain.add_argument("code", help="a rule code such as GIL001")
+    explain.add_argument("code", nargs="?", help="a rule code such as GIL001 (default: list every rule)")
+    explain.add_argument("--all", action="store_true", help="explain every rule in full")
 
     trace = sub.add_parser("trace", help="run a program and measure what its threads really did")
     try:
@@ -75,7 +76,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "check":
         return run_check(args)
     if args.command == "explain":
-        return run_explain(args.code)
+        return run_explain(args.code, args.all)
     if args.command == "trace":
         from gil_advisor.runtime.cli import run
 
@@ -215,10 +216,10 @@ class _progress_bar:
             sys.stderr.flush()
 
 
-def run_explain(code: str) -> int:
-    from gil_advisor.explain import explain
+def run_explain(code: Optional[str], every: bool = False) -> int:
+    from gil_advisor.explain import explain, explain_all, listing
 
-    text = explain(code.upper())
+    text = explain_all() if every else listing() if code is None else explain(code)
     if text is None:
         print(f"gil-advisor: error: unknown rule {code!r}; known: {', '.join(RULES)}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,32 +1,137 @@
-"""`gil-advisor explain GIL001`: the rule's text, why, a bad and a good example, remedies."""
+"""`gil-advisor explain [CODE]`: the rules, as text for the terminal and as docs/rules.md.
+
+docs/rules.md is generated: `python -m gil_advisor.explain --markdown -o docs/rules.md`.
+"""
 from __future__ import annotations
 
+import argparse
+import re
+import sys
 import textwrap
-from typing import Optional
+from typing import Optional, Sequence
 
+from gil_advisor.atomic import write_text_atomic
 from gil_advisor.codes import RULES
-from gil_advisor.static.rules import ALL_RULES
+from gil_advisor.rulebook import page
+from gil_advisor.rulebook.rule import Example, Rule
+from gil_advisor.static.spawn_forms import POLICIES, SPAWN_FORMS, docs_label
 
-REMEDIES = {
-    "GIL001": "processes (ProcessPoolExecutor, multiprocessing), native code that releases the GIL (NumPy, numba nogil, Cython nogil), or free-threaded CPython / InterpreterPoolExecutor (3.14)",
-    "GIL002": "processes, or a library that releases the GIL (regex instead of re; numpy.sort instead of sorted); json and pickle have no GIL-free variant",
-    "GIL003": "threading.Event.wait(), Condition.wait() or queue.get(): they block with the GIL released",
-    "GIL004": "loop.run_in_executor(ProcessPoolExecutor(), func, *args), with the pool created once at startup",
-}
+WIDTH = 88
+READ_MORE = (
+    "Read more: `gil-advisor explain` lists every rule, `gil-advisor explain --all` prints them all; "
+    "the same text is the Rules page (rules.md) of the gil-advisor documentation."
+)
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 
 
-def explain(code: str) -> Optional[str]:
-    rule = RULES.get(code)
-    impl = next((r for r in ALL_RULES if r.CODE == code), None)
-    if rule is None or impl is None:
+def _plain(markdown: str) -> str:
+    """Terminal text: links keep their words, emphasis goes."""
+    return _LINK.sub(r"\1", markdown).replace("**", "")
+
+
+def _fill(text: str, **kw) -> str:
+    return textwrap.fill(text, WIDTH, break_on_hyphens=False, **kw)
+
+
+def _para(label: str, text: str) -> str:
+    return _fill(f"{label}: {_plain(text)}")
+
+
+def _example(label: str, ex: Example) -> list[str]:
+    head = f"{label}: {ex.note}." if ex.note else f"{label}:"
+    return [_fill(head), textwrap.indent(ex.code.rstrip(), "    "), ""]
+
+
+def listing() -> str:
+    """One line per rule: its code, name and summary."""
+    width = max(len(r.name) for r in RULES.values())
+    lines = [f"{r.code}  {r.name:<{width}}  {r.summary}" for r in RULES.values()]
+    lines.append("")
+    lines.append("`gil-advisor explain CODE` explains one rule with examples and remedies.")
+    return "\n".join(lines) + "\n"
+
+
+def explain(code: str, read_more: bool = True) -> Optional[str]:
+    rule = RULES.get(code.upper())
+    if rule is None:
         return None
-    out = [f"{rule.code} ({rule.name}): {rule.summary}", "", textwrap.fill(rule.why, 88), ""]
-    out.append("Bad:")
-    out.append(textwrap.indent(textwrap.dedent(impl.INVALID[0]).strip(), "    "))
-    out.append("")
-    out.append("Good:")
-    out.append(textwrap.indent(textwrap.dedent(impl.VALID[0]).strip(), "    "))
-    out.append("")
-    out.append(textwrap.fill("Remedies: " + REMEDIES[code], 88))
-    out.append(f"\nDocs: docs/rules.md#{code.lower()}")
+    out = [f"{rule.code} ({rule.name}): {rule.summary}", ""]
+    for label, text in (("What it does", rule.what), ("Why it matters", rule.why), ("Known problems", rule.known_problems)):
+        out += [_para(label, text), ""]
+    out += [f"Reported at {rule.reported_at}." + (" Found at run time only, by `gil-advisor trace`." if rule.runtime_only else ""), ""]
+    for ex in rule.invalid[:1]:
+        out += _example("Bad", ex)
+    for ex in rule.valid[:1]:
+        out += _example("Good", ex)
+    out.append("Remedies, in order:")
+    for i, remedy in enumerate(rule.remedies, 1):
+        out.append(_fill(_plain(remedy), initial_indent=f"  {i}. ", subsequent_indent="     "))
+    out += ["", _para("`gil-advisor trace` confirms", rule.confirm + ".")]
+    if read_more:
+        out += ["", _fill(READ_MORE)]
     return "\n".join(out) + "\n"
+
+
+def explain_all() -> str:
+    return "\n".join(explain(code, read_more=False) for code in RULES)
+
+
+def _md_example(label: str, ex: Example) -> list[str]:
+    head = f"{label} — {ex.note}:" if ex.note else f"{label}:"
+    return [head, "", "```python", ex.code.rstrip(), "```", ""]
+
+
+def _md_rule(rule: Rule) -> list[str]:
+    out = [f'<a id="{rule.code.lower()}"></a>', "", f"## {rule.code}: {rule.name}", ""]
+    if rule.runtime_only:
+        out += ["*Reported by `gil-advisor trace` only.*", ""]
+    out += [f"**What it does:** {rule.what}", "", f"**Why it matters:** {rule.why}", ""]
+    out += [f"**Known problems:** {rule.known_problems}", ""]
+    for i, ex in enumerate(rule.invalid):
+        out += _md_example("Bad" if i == 0 else "Also bad", ex)
+    for i, ex in enumerate(rule.valid):
+        out += _md_example("Good" if i == 0 else "Also good", ex)
+    out += ["**Remedies**, in order (each finding carries those that fit its worker; see [remedies.md](remedies.md)):", ""]
+    out += [f"{i}. {remedy}" for i, remedy in enumerate(rule.remedies, 1)]
+    out += ["", f"**What `gil-advisor trace` confirms:** {rule.confirm}.", ""]
+    return out
+
+
+def spawn_table() -> str:
+    """When each spawn form counts as several threads at once, from static/spawn_forms.py."""
+    rows = ["| spawn | flagged when | not flagged when |", "|---|---|---|"]
+    for policy in POLICIES:
+        forms = [docs_label(f) for f in SPAWN_FORMS if f.policy is policy]
+        if forms:
+            rows.append(f"| {', '.join(forms)} | {policy.flagged} | {policy.not_flagged} |")
+    return "\n".join(rows)
+
+
+def markdown() -> str:
+    """docs/rules.md, whole."""
+    out = [f"# {page.TITLE}", "", "<!-- Generated by `python -m gil_advisor.explain --markdown -o docs/rules.md`;",
+           "     edit gil_advisor/rulebook/ instead. -->", "", page.INTRO.rstrip(), ""]
+    out += ["| code | name | finds | reported at |", "|---|---|---|---|"]
+    for r in RULES.values():
+        out.append(f"| [{r.code}](#{r.code.lower()}) | {r.name} | {r.summary} | {r.reported_at} |")
+    out += ["", page.GENERAL.rstrip().replace(page.SPAWN_TABLE, spawn_table()), ""]
+    for r in RULES.values():
+        out += _md_rule(r)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gil_advisor.explain", description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", action="store_true", help="print docs/rules.md")
+    parser.add_argument("-o", "--output", help="write to this file instead of stdout")
+    args = parser.parse_args(argv)
+    text = markdown() if args.markdown else explain_all()
+    if args.output:
+        write_text_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -41,15 +41,20 @@ def _physical_location(loc: Location) -> dict[str, Any]:
 
 def _rule(code: str) -> dict[str, Any]:
     rule = RULES[code]
+    remedies = "\n".join(f"{i}. {r}" for i, r in enumerate(rule.remedies, 1))
+    more = f"Run `gil-advisor explain {rule.code}` for examples and remedies."
     return {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.why},
         "helpUri": f"{RULES_DOC_URI}#{rule.code.lower()}",
-        "help": {"text": f"{rule.why}\n\nRun `gil-advisor explain {rule.code}` for examples and remedies."},
+        "help": {
+            "text": f"{rule.why}\n\n{more}",
+            "markdown": f"{rule.what}\n\n{rule.why}\n\n**Remedies**\n\n{remedies}\n\n{more}",
+        },
         "defaultConfiguration": {"level": "warning"},
-        "properties": {"tags": list(RULE_TAGS)},
+        "properties": {"tags": list(RULE_TAGS) + (["runtime"] if rule.runtime_only else [])},
     }
 
 

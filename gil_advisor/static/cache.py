@@ -19,7 +19,7 @@ from gil_advisor.finding import FileError
 from gil_advisor.sourcefile import ReadError, read_limited
 from gil_advisor.static.summary import ModuleSummary, validate_summary
 
-FORMAT = 1
+FORMAT = 3  # bumped whenever the serialised ModuleSummary changes
 
 
 # What each kind of ref must hold (summary.py lists the kinds). A ref of a kind not listed

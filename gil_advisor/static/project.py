@@ -24,6 +24,7 @@ import libcst as cst
 from gil_advisor.finding import FileError
 from gil_advisor.sourcefile import ReadError, read_limited
 from gil_advisor.static.extract import extract
+from gil_advisor.static.spawn_forms import HINT_PATTERN, HINT_WORDS
 from gil_advisor.static.summary import ModuleSummary
 
 DEFAULT_EXCLUDES = (
@@ -32,11 +33,10 @@ DEFAULT_EXCLUDES = (
     "site-packages", ".gil-advisor-cache",
 )
 
-# A cheap look for anything that can hand work to a thread (issue: skip what cannot matter).
-# Every spawn form names one of these (Thread subclasses name their base).
-SPAWN_HINT = re.compile(rb"Thread\b|Timer\b|start_new|ThreadPool|to_thread|run_in_executor|multiprocessing\.dummy|futures")
+# A cheap look for anything that can hand work to a thread: the words of spawn_forms.
+SPAWN_HINT = re.compile(HINT_PATTERN.encode())
 # Substring tests run at memchr speed; the regex then confirms the few files that pass.
-_HINT_WORDS = (b"Thread", b"Timer", b"start_new", b"to_thread", b"run_in_executor", b"multiprocessing.dummy", b"futures")
+_HINT_WORDS = tuple(w.encode() for w in HINT_WORDS)
 
 
 def has_spawn_hint(data: bytes) -> bool:

@@ -10,6 +10,7 @@ from typing import Optional
 from gil_advisor.finding import Remedy
 from gil_advisor.static.classify import CPU, WorkSummary
 from gil_advisor.static.resolve import Target
+from gil_advisor.static.spawn_forms import SpawnForm
 
 # What to say about GIL-holding C calls, by the module that holds it.
 HOLDS_ALTERNATIVES = {
@@ -35,19 +36,9 @@ def picklability(target: Target) -> Optional[str]:
     return None
 
 
-def remedies_for(target: Target, work: WorkSummary, spawn_kind: str, main_guarded: bool, is_async: bool) -> list[Remedy]:
+def remedies_for(target: Target, work: WorkSummary, form: SpawnForm, main_guarded: bool) -> list[Remedy]:
     out: list[Remedy] = []
-    proc_detail = []
-    if is_async:
-        proc_detail.append(
-            "create one `ProcessPoolExecutor()` at startup and `await loop.run_in_executor(pool, func, *args)`"
-        )
-    elif "map" in spawn_kind:
-        proc_detail.append(
-            "`ProcessPoolExecutor().map(func, items, chunksize=N)`: a chunksize of a few hundred makes per-item overhead negligible"
-        )
-    else:
-        proc_detail.append("`ProcessPoolExecutor().submit(func, *args)` (or multiprocessing.Pool) runs each task in its own process with its own GIL")
+    proc_detail = [form.remedy]
     why_not = picklability(target)
     if why_not:
         proc_detail.append(why_not)

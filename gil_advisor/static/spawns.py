@@ -1,16 +1,25 @@
 """Spawn sites with their workers resolved and their concurrency decided."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
+from gil_advisor.static.refs import MethodRef, NameRef
 from gil_advisor.static.resolve import Resolver, Target
+from gil_advisor.static.spawn_forms import (
+    EVERY_POOL_THREAD,
+    FORMS_BY_NAME,
+    OFFLOAD,
+    ONE_TASK_PER_CALL,
+    SUBCLASS,
+    SUBCLASS_FORM,
+    THREAD_KINDS,
+    THREADS,
+    SpawnForm,
+)
 from gil_advisor.static.summary import FunctionRec, ModuleSummary, SpawnRec
 
-THREAD_KINDS = frozenset({"threading.Thread", "threading.Timer", "_thread.start_new_thread", "Thread subclass"})
-ASYNC_KINDS = frozenset({"asyncio.to_thread", "loop.run_in_executor"})
-MANY_TASKS = frozenset({"map", "imap", "imap_unordered", "starmap", "starmap_async", "map_async"})
-ONE_TASK = frozenset({"submit", "apply_async"})
+__all__ = ["Spawn", "collect", "decide_concurrency", "gil_bound_targets", "THREAD_KINDS"]
 
 
 @dataclass
@@ -24,8 +33,12 @@ class Spawn:
     why: str = ""  # why we think so
 
     @property
+    def form(self) -> SpawnForm:
+        return FORMS_BY_NAME[self.rec.form]
+
+    @property
     def is_async(self) -> bool:
-        return self.rec.kind in ASYNC_KINDS
+        return self.form.policy is OFFLOAD
 
     @property
     def method(self) -> str:
@@ -42,7 +55,7 @@ def collect(resolver: Resolver, summaries: list[ModuleSummary]) -> Iterator[Spaw
             cls.qualname.rsplit(".", 1)[-1]
             for summary in summaries
             for cls in summary.classes.values()
-            if any(b.get("q", "").rsplit(".", 1)[-1] in thread_classes for b in cls.bases)
+            if any(isinstance(b, NameRef) and b.qualname.rsplit(".", 1)[-1] in thread_classes for b in cls.bases)
             and resolver.is_thread_class(resolver.full(summary, cls.qualname))
         } | {"Thread"}
         if found <= thread_classes:
@@ -53,15 +66,15 @@ def collect(resolver: Resolver, summaries: list[ModuleSummary]) -> Iterator[Spaw
         for fn in summary.functions.values():
             spawns = list(fn.spawns) + list(_subclass_spawns(resolver, fn, thread_classes))
             for rec in spawns:
-                targets = rec.target.get("_targets") or resolver.target(rec.target)
+                targets = resolver.target(rec.target)
                 yield Spawn(summary, fn, rec, targets)
 
 
 def _subclass_spawns(resolver: Resolver, fn: FunctionRec, thread_classes: set) -> Iterator[SpawnRec]:
     for call in fn.calls:
-        if call.ref.get("t") != "name":
+        if not isinstance(call.ref, NameRef):
             continue
-        q = call.ref["q"]
+        q = call.ref.qualname
         if q.rsplit(".", 1)[-1] not in thread_classes or resolver.cls(q) is None:
             continue
         if resolver.is_thread_class(q):
@@ -69,8 +82,9 @@ def _subclass_spawns(resolver: Resolver, fn: FunctionRec, thread_classes: set) -
             if run is None or run.summary.module == "threading":
                 continue
             yield SpawnRec(
-                kind="Thread subclass",
-                target={"t": "method", "cls": q, "name": "run"},
+                kind=SUBCLASS_FORM.kind,
+                target=MethodRef(q, "run"),
+                form=SUBCLASS_FORM.name,
                 line=call.line,
                 col=call.col,
                 loop=call.loop,
@@ -82,20 +96,21 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
     """Can two or more threads run this worker at the same time? Sets concurrent/threads/why."""
     rec = spawn.rec
     in_loop = rec.loop >= 0 or rec.in_comprehension
-    if rec.kind in THREAD_KINDS:
+    policy = spawn.form.policy
+    if policy is THREADS or policy is SUBCLASS:
         if in_loop:
             if rec.var and [rec.var, rec.loop] in spawn.where.joins:
                 spawn.why = "each thread is joined before the next starts"
                 return
             spawn.concurrent, spawn.threads, spawn.why = True, "one thread per loop iteration", "threads are started in a loop"
-        elif rec.kind == "Thread subclass" and len(siblings) > 1:
+        elif policy is SUBCLASS and len(siblings) > 1:
             spawn.concurrent, spawn.threads, spawn.why = True, f"{len(siblings)} instances", "the Thread subclass is instantiated at several places"
-        elif sum(1 for s in siblings if s.rec.kind in THREAD_KINDS) >= 2 and gil_bound_threads() >= 2:
+        elif sum(1 for s in siblings if s.form.policy in (THREADS, SUBCLASS)) >= 2 and gil_bound_threads() >= 2:
             spawn.concurrent, spawn.threads, spawn.why = True, f"{gil_bound_threads()} threads", "several GIL-bound threads are started together"
         else:
             spawn.why = "a single thread"
         return
-    if rec.kind in ASYNC_KINDS:
+    if policy is OFFLOAD:
         size = _pool_words(rec, "asyncio")
         if in_loop:
             spawn.concurrent, spawn.threads, spawn.why = True, size, "offloaded once per loop iteration"
@@ -112,11 +127,11 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
         return
     size = _pool_words(rec, rec.kind)
     method = spawn.method
-    if method in MANY_TASKS:
+    if policy is EVERY_POOL_THREAD:
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"`{method}` runs the worker on every pool thread"
-    elif method in ONE_TASK and in_loop:
+    elif policy is ONE_TASK_PER_CALL and in_loop:
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"`{method}` is called in a loop"
-    elif method in ONE_TASK and sum(1 for s in siblings if s.method in ONE_TASK) >= 2:
+    elif policy is ONE_TASK_PER_CALL and sum(1 for s in siblings if s.form.policy is ONE_TASK_PER_CALL) >= 2:
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"several `{method}` calls share the pool"
     else:
         spawn.why = "a single task"

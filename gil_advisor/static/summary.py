@@ -1,25 +1,18 @@
 """Plain-data summaries of one module: what the extractor records and the linker reads.
 
-Everything here is made of dicts, lists, strings and numbers so that it can be cached as
-JSON and shipped between processes. A callable is described by a *ref* dict:
-
-    {"t": "name", "q": "pkg.mod.func"}          a dotted name (project or external)
-    {"t": "method", "cls": "pkg.mod.C", "name": "m"}   self.m / obj.m / C.m
-    {"t": "meth", "name": "m"}                  a method of a receiver of unknown type
-    {"t": "partial", "inner": ref}              functools.partial(ref, ...)
-    {"t": "param", "func": "pkg.mod.f", "index": 0, "name": "fn"}   a parameter of f
-    {"t": "pool", "cls": "concurrent.futures.ThreadPoolExecutor", "size": 4}
-    {"t": "inst", "cls": "pkg.mod.C"}           an instance of a class
-    {"t": "unknown"}
+Everything here is made of dataclasses, lists, strings and numbers, serialised as JSON
+for the cache and for worker processes. What a callable denotes is a typed ref
+(`gil_advisor.static.refs`).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
-Ref = dict
+from gil_advisor.static.refs import REF_TYPES, UNKNOWN, Ref, ref_from_json
+from gil_advisor.static.spawn_forms import FORMS_BY_NAME
 
-UNKNOWN: Ref = {"t": "unknown"}
+__all__ = ["Ref", "UNKNOWN", "CallRec", "LoopRec", "SpawnRec", "FunctionRec", "ClassRec", "ModuleSummary", "validate_summary"]
 
 
 @dataclass
@@ -32,9 +25,6 @@ class CallRec:
     keywords: list[str]
     args: list[Optional[Ref]] = field(default_factory=list)  # callable-looking positional args
     kwargs: dict[str, Ref] = field(default_factory=dict)
-
-
-CALL_FIELDS = ("ref", "line", "col", "loop", "nargs", "keywords", "args", "kwargs")
 
 
 @dataclass
@@ -58,6 +48,7 @@ class SpawnRec:
     in_gather: bool = False
     pool_size: Optional[int] = None  # None: default size; -1: not a literal
     var: Optional[str] = None  # the name the Thread was assigned to
+    form: str = ""  # its row in spawn_forms.SPAWN_FORMS
 
 
 @dataclass
@@ -77,6 +68,9 @@ class FunctionRec:
     spawns: list[SpawnRec] = field(default_factory=list)
     joins: list[list] = field(default_factory=list)  # [var, loop] of `var.join()`
     entry_calls: list[str] = field(default_factory=list)  # names passed to asyncio.run(...)
+    first_line: int = 0  # the code object's co_firstlineno: the first decorator's line if decorated
+    body_line: int = 0  # the first line of the body
+    co_qualname: str = ""  # CPython 3.11's spelling: "C.m", "f.<locals>.<listcomp>.<lambda>"
 
 
 @dataclass
@@ -99,30 +93,65 @@ class ModuleSummary:
     noqa: dict[str, list] = field(default_factory=dict)  # line -> codes ([] = bare noqa)
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        # Calls are most of a summary: store them as rows, not as dicts with repeated keys.
-        for f in d["functions"].values():
-            f["calls"] = [[c[k] for k in CALL_FIELDS] for c in f["calls"]]
-        return d
+        return {
+            "module": self.module,
+            "path": self.path,
+            "functions": {q: _function_json(f) for q, f in self.functions.items()},
+            "classes": {q: _class_json(c) for q, c in self.classes.items()},
+            "names": {k: r.to_json() for k, r in self.names.items()},
+            "main_guarded": self.main_guarded,
+            "noqa": self.noqa,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "ModuleSummary":
-        functions = {}
-        for q, f in d["functions"].items():
-            f = dict(f)
-            f["calls"] = [CallRec(*row) for row in f["calls"]]
-            f["loops"] = [LoopRec(**lp) for lp in f["loops"]]
-            f["spawns"] = [SpawnRec(**s) for s in f["spawns"]]
-            functions[q] = FunctionRec(**f)
         return cls(
             module=d["module"],
             path=d["path"],
-            functions=functions,
-            classes={q: ClassRec(**c) for q, c in d["classes"].items()},
-            names=d["names"],
+            functions={q: _function_from_json(f) for q, f in d["functions"].items()},
+            classes={q: _class_from_json(c) for q, c in d["classes"].items()},
+            names={k: ref_from_json(r) for k, r in d["names"].items()},
             main_guarded=d["main_guarded"],
             noqa=d.get("noqa", {}),
         )
+
+
+# Calls are most of a summary: stored as rows, not as dicts with repeated keys.
+def _call_row(c: CallRec) -> list:
+    return [c.ref.to_json(), c.line, c.col, c.loop, c.nargs, c.keywords,
+            [a.to_json() if a is not None else None for a in c.args], {k: r.to_json() for k, r in c.kwargs.items()}]
+
+
+def _call_from_row(row: list) -> CallRec:
+    ref, line, col, loop, nargs, keywords, args, kwargs = row
+    return CallRec(ref_from_json(ref), line, col, loop, nargs, keywords,
+                   [ref_from_json(a) if a is not None else None for a in args], {k: ref_from_json(r) for k, r in kwargs.items()})
+
+
+def _function_json(f: FunctionRec) -> dict[str, Any]:
+    d = {fl.name: getattr(f, fl.name) for fl in fields(f)}
+    d["calls"] = [_call_row(c) for c in f.calls]
+    d["loops"] = [asdict(lp) for lp in f.loops]
+    d["spawns"] = [{**{fl.name: getattr(sp, fl.name) for fl in fields(sp)}, "target": sp.target.to_json()} for sp in f.spawns]
+    return d
+
+
+def _function_from_json(d: dict[str, Any]) -> FunctionRec:
+    d = dict(d)
+    d["calls"] = [_call_from_row(row) for row in d["calls"]]
+    d["loops"] = [LoopRec(**lp) for lp in d["loops"]]
+    d["spawns"] = [SpawnRec(**{**sp, "target": ref_from_json(sp["target"])}) for sp in d["spawns"]]
+    return FunctionRec(**d)
+
+
+def _class_json(c: ClassRec) -> dict[str, Any]:
+    return {"qualname": c.qualname, "line": c.line, "bases": [b.to_json() for b in c.bases], "methods": c.methods,
+            "attrs": {k: r.to_json() for k, r in c.attrs.items()}}
+
+
+def _class_from_json(d: dict[str, Any]) -> ClassRec:
+    return ClassRec(d["qualname"], d["line"], [ref_from_json(b) for b in d["bases"]], d["methods"],
+                    {k: ref_from_json(r) for k, r in d["attrs"].items()})
 
 
 def _check(cond: bool, what: str) -> None:
@@ -133,21 +162,22 @@ def _check(cond: bool, what: str) -> None:
 def validate_summary(s: ModuleSummary) -> None:
     """Type-check a summary read from an untrusted place (the cache)."""
     _check(isinstance(s.module, str) and isinstance(s.path, str), "module/path")
-    _check(isinstance(s.names, dict) and all(isinstance(v, dict) for v in s.names.values()), "names")
+    _check(isinstance(s.names, dict) and all(isinstance(v, REF_TYPES) for v in s.names.values()), "names")
     _check(isinstance(s.noqa, dict) and all(isinstance(v, list) for v in s.noqa.values()), "noqa")
     for c in s.classes.values():
         _check(isinstance(c.qualname, str) and isinstance(c.methods, dict) and isinstance(c.bases, list), "class")
-        _check(all(isinstance(b, dict) for b in c.bases) and all(isinstance(v, str) for v in c.methods.values()), "class")
+        _check(all(isinstance(b, REF_TYPES) for b in c.bases) and all(isinstance(v, str) for v in c.methods.values()), "class")
         _check(all(m in s.functions for m in c.methods.values()), "class methods")
     for f in s.functions.values():
         _check(isinstance(f.qualname, str) and isinstance(f.line, int) and isinstance(f.params, list), "function")
         for c in f.calls:
-            _check(isinstance(c.ref, dict) and isinstance(c.line, int) and isinstance(c.loop, int), "call")
+            _check(isinstance(c.ref, REF_TYPES) and isinstance(c.line, int) and isinstance(c.loop, int), "call")
             _check(isinstance(c.args, list) and isinstance(c.kwargs, dict) and isinstance(c.nargs, int), "call")
             _check(-1 <= c.loop < len(f.loops), "call loop")
         for i, lp in enumerate(f.loops):
             _check(lp.id == i and isinstance(lp.compute, int) and -1 <= lp.parent < i, "loop")
         for sp in f.spawns:
-            _check(isinstance(sp.kind, str) and isinstance(sp.target, dict) and isinstance(sp.line, int), "spawn")
+            _check(isinstance(sp.kind, str) and isinstance(sp.target, REF_TYPES) and isinstance(sp.line, int), "spawn")
+            _check(sp.form in FORMS_BY_NAME, "spawn form")
             _check(-1 <= sp.loop < len(f.loops), "spawn loop")
         _check(all(isinstance(x, list) and len(x) == 2 for x in f.spins + f.joins), "spins/joins")

@@ -1,14 +1,16 @@
 """What every rule shares: the context it is given and how a finding is put together."""
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Optional
 
-from gil_advisor.codes import RULES
-from gil_advisor.finding import Evidence, Finding, Location
+from gil_advisor.codes import RULES, Rule
+from gil_advisor.finding import Evidence, Finding, Location, WorkerRef
 from gil_advisor.static.classify import WorkSummary
 from gil_advisor.static.remedies import remedies_for
-from gil_advisor.static.resolve import Target
+from gil_advisor.static.resolve import FunctionHandle, Target
 from gil_advisor.static.spawns import Spawn
 
 
@@ -22,17 +24,40 @@ class Worker:
     classifier: object = None  # the WorkClassifier, for rules that look further
 
 
-class Rule:
+class RuleCheck:
+    """The static check of one rule; the rule itself (message, docs, examples) is RULES[CODE]."""
+
     CODE: str = ""
-    VALID: tuple[str, ...] = ()  # programs that must not produce CODE (the docs' "good" examples)
-    INVALID: tuple[str, ...] = ()  # programs that must (the docs' "bad" examples)
 
     def check(self, worker: Worker, reachable: Callable) -> Iterable[Finding]:
         return ()
 
     @property
-    def rule(self):
+    def rule(self) -> Rule:
         return RULES[self.CODE]
+
+
+# PEP 709 (3.12) inlines list, set and dict comprehensions: their scopes leave co_qualname.
+_INLINED_COMPS = re.compile(r"(?:<(?:listcomp|setcomp|dictcomp)>\.)+")
+
+
+def worker_ref(handle: Optional[FunctionHandle], version: tuple = sys.version_info[:2]) -> Optional[WorkerRef]:
+    """The code object a function compiles to, as this interpreter names it."""
+    if handle is None:
+        return None
+    rec = handle.rec
+    co_qualname = rec.co_qualname
+    if version >= (3, 12):
+        co_qualname = _INLINED_COMPS.sub("", co_qualname)
+    return WorkerRef(
+        qualname=handle.full,
+        path=handle.summary.path,
+        def_line=rec.line,
+        first_line=rec.first_line,
+        body_line=rec.body_line,
+        co_name=rec.name,
+        co_qualname=co_qualname,
+    )
 
 
 def spawn_location(spawn: Spawn) -> Location:
@@ -64,7 +89,9 @@ def build_finding(code: str, worker: Worker, message: str) -> Finding:
         spawn_kind=spawn.rec.kind,
         threads=spawn.threads,
         evidence=chain,
-        remedies=remedies_for(target, work, spawn.rec.kind, spawn.summary.main_guarded, spawn.is_async),
+        remedies=remedies_for(target, work, spawn.form, spawn.summary.main_guarded),
+        worker_ref=worker_ref(handle),
+        instrument=worker_ref(handle),
         estimate=work.headline,
     )
 

@@ -3,36 +3,11 @@ from __future__ import annotations
 
 from gil_advisor.finding import Evidence, Finding, Location
 from gil_advisor.static.remedies import spin_remedies
-from gil_advisor.static.rules.base import Rule, Worker, spawn_location
+from gil_advisor.static.rules.base import RuleCheck, Worker, spawn_location, worker_ref
 
 
-class BusyWaitInThread(Rule):
+class BusyWaitInThread(RuleCheck):
     CODE = "GIL003"
-    INVALID = (
-        """
-import threading
-
-done = False
-
-def wait_for_done():
-    while not done:
-        pass
-
-threading.Thread(target=wait_for_done).start()
-""",
-    )
-    VALID = (
-        """
-import threading
-
-done = threading.Event()
-
-def wait_for_done():
-    done.wait()
-
-threading.Thread(target=wait_for_done).start()
-""",
-    )
 
     def check(self, worker: Worker, reachable):
         if worker.target.handle is None:
@@ -50,8 +25,7 @@ threading.Thread(target=wait_for_done).start()
                     Finding(
                         code=self.CODE,
                         location=loc,
-                        message=f"busy-wait loop in `{handle.full}`, which runs on a thread: it spins holding the GIL "
-                        "and slows every other thread; wait on a threading.Event or Condition instead",
+                        message=self.rule.format_message(function=handle.full),
                         worker=worker.target.name,
                         worker_location=Location(handle.summary.path, handle.rec.line, handle.rec.col + 1),
                         confidence="high",
@@ -59,6 +33,8 @@ threading.Thread(target=wait_for_done).start()
                         threads=worker.spawn.threads or "one thread",
                         evidence=evidence,
                         remedies=spin_remedies(),
+                        worker_ref=worker_ref(worker.target.handle),
+                        instrument=worker_ref(handle),  # the tracer measures the spinning function
                     )
                 )
         return out

@@ -1,0 +1,256 @@
+"""What each name holds, scope by scope, and what an expression denotes (its ref).
+
+Names are resolved the way pyflakes does it, without a type system: imports and
+module-level definitions are collected first (`prepass`), function bodies are then read
+in order, and an assignment only tells us what a name holds when its value is something
+we track (a thread pool, a partial, a lambda, a project function or class).
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Optional, Union
+
+import libcst as cst
+
+from gil_advisor.static.refs import (
+    LOCAL,
+    TRACKED,
+    UNKNOWN,
+    AttributeRef,
+    InstanceRef,
+    LocalRef,
+    MethodRef,
+    NameRef,
+    ParamRef,
+    PartialRef,
+    PoolMethodRef,
+    PoolRef,
+    Ref,
+    SelfRef,
+    UnknownRef,
+)
+from gil_advisor.static.spawn_forms import POOLS_BY_CLASS
+from gil_advisor.static.summary import ClassRec, FunctionRec, ModuleSummary
+from gil_advisor.static.syntax import branches, dotted, is_main_guard, literal_int
+
+PARTIALS = frozenset({"functools.partial"})
+BUILTINS = frozenset(dir(builtins))
+
+
+class Scope:
+    __slots__ = ("kind", "qualname", "co_qualname", "comps", "bindings", "func", "loops", "comp_depth", "cls", "calls")
+
+    def __init__(self, kind: str, qualname: str, func: Optional[FunctionRec], cls: Optional[ClassRec] = None, co_qualname: str = ""):
+        self.kind = kind  # "module" | "class" | "function"
+        self.qualname = qualname
+        self.co_qualname = co_qualname  # as CPython 3.11 spells it, comprehension scopes included
+        self.comps: list[str] = []  # co_qualnames of the comprehensions open in this scope
+        self.bindings: dict[str, Ref] = {}
+        self.func = func
+        self.loops: list[int] = []
+        self.comp_depth = 0
+        self.cls = cls
+        self.calls: list[Ref] = []  # callee refs of the enclosing calls (for gather)
+
+
+class Bindings:
+    """The scope stack of one module being read, and the refs its expressions denote."""
+
+    def __init__(self, summary: ModuleSummary, is_package: bool):
+        self.summary = summary
+        self.module_name = summary.module
+        parts = summary.module.split(".") if summary.module else []
+        self.package_parts = parts if is_package else parts[:-1]
+        top = FunctionRec(qualname="<module>", name="<module>", line=1, col=0, params=[])
+        summary.functions["<module>"] = top
+        self.stack: list[Scope] = [Scope("module", "", top)]
+        self.lambda_names: dict[int, str] = {}
+        self.provisional: dict[str, str] = {}  # provisional lambda name -> final name
+
+    # ----- scopes and names ------------------------------------------------------------
+    def full(self, qualname: str) -> str:
+        return f"{self.module_name}.{qualname}" if self.module_name else qualname
+
+    @property
+    def scope(self) -> Scope:
+        return self.stack[-1]
+
+    def func_scope(self) -> Scope:
+        for s in reversed(self.stack):
+            if s.func is not None:
+                return s
+        return self.stack[0]
+
+    def child_qualname(self, name: str) -> str:
+        s = self.scope
+        if s.kind == "module":
+            return name
+        if s.kind == "class":
+            return f"{s.qualname}.{name}"
+        return f"{s.qualname}.<locals>.{name}"
+
+    def child_co_qualname(self, name: str) -> str:
+        """The co_qualname CPython 3.11 gives a code object defined here: comprehensions are
+        scopes of their own, and add no `<locals>`."""
+        s = self.scope
+        if s.comps:
+            return f"{s.comps[-1]}.{name}"
+        if s.kind == "module":
+            return name
+        if s.kind == "class":
+            return f"{s.co_qualname}.{name}"
+        return f"{s.co_qualname}.<locals>.{name}"
+
+    def lambda_qualname(self, node: cst.Lambda) -> str:
+        """A lambda is named by its position; one referred to before it is visited (an
+        argument) gets a provisional name, replaced once the summary is complete."""
+        name = self.lambda_names.get(id(node))
+        if name is None:
+            name = self.child_qualname(f"<lambda#{len(self.lambda_names)}>")
+            self.lambda_names[id(node)] = name
+        return name
+
+    def bind(self, name: str, ref: Ref) -> None:
+        self.scope.bindings[name] = ref
+        if self.scope.kind == "module":
+            self.summary.names[name] = ref
+        elif self.scope.kind == "class" and self.scope.cls is not None and isinstance(ref, TRACKED):
+            self.scope.cls.attrs[name] = ref
+
+    def lookup(self, name: str) -> Ref:
+        innermost = self.stack[-1]
+        for s in reversed(self.stack):
+            if s.kind == "class" and s is not innermost:
+                continue  # class bodies are not enclosing scopes for functions
+            if name in s.bindings:
+                return s.bindings[name]
+        if name in BUILTINS:
+            return NameRef(f"builtins.{name}")
+        return UNKNOWN
+
+    def class_rec(self, full_cls: str) -> Optional[ClassRec]:
+        prefix = f"{self.module_name}." if self.module_name else ""
+        if full_cls.startswith(prefix):
+            return self.summary.classes.get(full_cls[len(prefix):])
+        return None
+
+    # ----- what an expression denotes ----------------------------------------------------
+    def ref_of(self, node: cst.BaseExpression) -> Ref:
+        if isinstance(node, cst.Name):
+            if node.value in ("None", "True", "False"):
+                return LOCAL
+            return self.lookup(node.value)
+        if isinstance(node, cst.Attribute):
+            return self._attribute(self.ref_of(node.value), node.attr.value)
+        if isinstance(node, cst.Lambda):
+            return NameRef(self.full(self.lambda_qualname(node)))
+        if isinstance(node, cst.Call):
+            callee = self.ref_of(node.func)
+            q = callee.qualname if isinstance(callee, NameRef) else None
+            if q in PARTIALS and node.args:
+                return PartialRef(self.ref_of(node.args[0].value))
+            if q in POOLS_BY_CLASS:
+                return PoolRef(q, self.pool_size(q, node))
+            if q is not None:
+                # The result of calling a name: an instance of a class, or what a factory
+                # returns. The linker decides which (project class, known module, unknown).
+                return InstanceRef(q)
+            return UNKNOWN
+        return UNKNOWN
+
+    def _attribute(self, base: Ref, attr: str) -> Ref:
+        if isinstance(base, NameRef):
+            return NameRef(f"{base.qualname}.{attr}")
+        if isinstance(base, SelfRef):
+            cls = self.class_rec(base.cls)
+            if cls is not None and attr in cls.attrs:
+                return cls.attrs[attr]
+            return MethodRef(base.cls, attr)
+        if isinstance(base, InstanceRef):
+            return MethodRef(base.cls, attr)
+        if isinstance(base, PoolRef):
+            return PoolMethodRef(base, attr)
+        if isinstance(base, (ParamRef, UnknownRef, AttributeRef, MethodRef)):
+            # a parameter, an unresolvable global, or an attribute of one: made elsewhere
+            return AttributeRef(attr, outside=True)
+        return AttributeRef(attr)
+
+    def callable_ref(self, node: cst.BaseExpression) -> Optional[Ref]:
+        """The ref of an argument that may be a callable, or None."""
+        if isinstance(node, (cst.Name, cst.Attribute, cst.Lambda, cst.Call)):
+            ref = self.ref_of(node)
+            return None if isinstance(ref, (UnknownRef, LocalRef)) else ref
+        return None
+
+    @staticmethod
+    def pool_size(cls_q: str, call: cst.Call) -> Optional[int]:
+        keyword = POOLS_BY_CLASS[cls_q].size_keyword
+        value = None
+        for i, arg in enumerate(call.args):
+            if arg.keyword is None and arg.star == "" and i == 0:
+                value = arg.value
+            elif arg.keyword is not None and arg.keyword.value == keyword:
+                value = arg.value
+        return None if value is None else literal_int(value)
+
+    # ----- bindings ------------------------------------------------------------------------
+    def prepass(self, body) -> None:
+        """Module-level names, bound before any body is read (names used before their definition)."""
+        for stmt in body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                self.bind(stmt.name.value, NameRef(self.full(stmt.name.value), isinstance(stmt, cst.ClassDef)))
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                        self.bind_import(small)
+            elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
+                if isinstance(stmt, cst.If) and is_main_guard(stmt.test):
+                    self.summary.main_guarded = True
+                self.prepass(stmt.body.body)
+                for extra in branches(stmt):
+                    self.prepass(extra)
+
+    def resolve_relative(self, level: int, module: Optional[str]) -> str:
+        base = self.package_parts[: len(self.package_parts) - (level - 1)] if level > 1 else self.package_parts
+        parts = list(base) + ([module] if module else [])
+        return ".".join(p for p in parts if p)
+
+    def bind_import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                name = dotted(alias.name)
+                if not name:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self.bind(alias.asname.name.value, NameRef(name))
+                else:
+                    top = name.split(".")[0]
+                    self.bind(top, NameRef(top))
+            return
+        module = dotted(node.module) if node.module is not None else None
+        level = len(node.relative)
+        base = self.resolve_relative(level, module) if level else (module or "")
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = alias.name.value if isinstance(alias.name, cst.Name) else dotted(alias.name)
+            if not name:
+                continue
+            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            self.bind(local, NameRef(f"{base}.{name}" if base else name))
+
+    def bind_target(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+        """An assignment: `x = v`, `self.x = v`, `a, b = ...`."""
+        if isinstance(target, cst.Name):
+            ref = self.ref_of(value) if value is not None else UNKNOWN
+            self.bind(target.value, ref if isinstance(ref, TRACKED) else LOCAL)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and value is not None:
+            owner = self.lookup(target.value.value)
+            if isinstance(owner, SelfRef):
+                ref = self.ref_of(value)
+                cls = self.class_rec(owner.cls)
+                if cls is not None and isinstance(ref, TRACKED):
+                    cls.attrs[target.attr.value] = ref
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self.bind_target(el.value, None)

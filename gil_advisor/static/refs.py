@@ -1,0 +1,210 @@
+"""What a name or an expression denotes, as far as the extractor can tell: a *ref*.
+
+Refs are frozen dataclasses, one per kind, serialised as small tagged dicts
+(`{"t": "name", "q": "pkg.mod.f"}`) so that summaries stay JSON-cacheable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, ClassVar, Optional, Union
+
+_MISSING = object()
+
+
+class _RefBase:
+    T: ClassVar[str]  # the tag in the serialised form
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"t": self.T}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            out[f.name] = value.to_json() if isinstance(value, _RefBase) else value
+        return out
+
+    def renamed(self, mapping: dict[str, str]) -> "Ref":
+        """The same ref with provisional lambda names replaced (see extract.lambda_qualname)."""
+        return self  # type: ignore[return-value]
+
+    # Mapping-style reads (`ref.get("t")`, `ref["q"]`), kept for the modules that still
+    # read refs as the dicts they used to be (resolve, classify, engine).
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "t":
+            return self.T
+        value = self._legacy(key)
+        return default if value is _MISSING else value
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def _legacy(self, key: str) -> Any:
+        return getattr(self, key, _MISSING)
+
+
+@dataclass(frozen=True)
+class NameRef(_RefBase):
+    """A dotted name, in the project or outside it: `pkg.mod.func`, `json.loads`."""
+
+    T: ClassVar[str] = "name"
+    qualname: str
+    is_class: bool = False  # defined by a `class` statement here
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": "name", "q": self.qualname, "kind": "class"} if self.is_class else {"t": "name", "q": self.qualname}
+
+    def renamed(self, mapping: dict[str, str]) -> "Ref":
+        return replace(self, qualname=mapping[self.qualname]) if self.qualname in mapping else self
+
+    def _legacy(self, key: str) -> Any:
+        if key == "q":
+            return self.qualname
+        if key == "kind":
+            return "class" if self.is_class else _MISSING
+        return _MISSING
+
+
+@dataclass(frozen=True)
+class MethodRef(_RefBase):
+    """A method of a known class: `self.m`, `obj.m` for `obj = C()`, `C.m`."""
+
+    T: ClassVar[str] = "method"
+    cls: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AttributeRef(_RefBase):
+    """A method of a receiver of unknown type: `x.append`, `client.get`."""
+
+    T: ClassVar[str] = "meth"
+    name: str
+    outside: bool = False  # the receiver was made elsewhere (a parameter, a global)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": "meth", "name": self.name, "recv": "outside"} if self.outside else {"t": "meth", "name": self.name}
+
+    def _legacy(self, key: str) -> Any:
+        if key == "recv":
+            return "outside" if self.outside else _MISSING
+        return self.name if key == "name" else _MISSING
+
+
+@dataclass(frozen=True)
+class PartialRef(_RefBase):
+    """`functools.partial(inner, ...)`."""
+
+    T: ClassVar[str] = "partial"
+    inner: "Ref"
+
+    def renamed(self, mapping: dict[str, str]) -> "Ref":
+        return replace(self, inner=self.inner.renamed(mapping))
+
+
+@dataclass(frozen=True)
+class ParamRef(_RefBase):
+    """A parameter of a function: what it holds depends on the callers."""
+
+    T: ClassVar[str] = "param"
+    func: str  # the function's full qualname
+    index: int
+    name: str
+
+
+@dataclass(frozen=True)
+class PoolRef(_RefBase):
+    """A pool or executor made here: `ThreadPoolExecutor(4)`."""
+
+    T: ClassVar[str] = "pool"
+    cls: str
+    size: Optional[int]  # None: the default size; -1: not a literal
+
+
+@dataclass(frozen=True)
+class PoolMethodRef(_RefBase):
+    """A method of a pool made here: `pool.map`."""
+
+    T: ClassVar[str] = "poolmeth"
+    pool: PoolRef
+    name: str
+
+
+@dataclass(frozen=True)
+class InstanceRef(_RefBase):
+    """What calling a name returns: an instance of a class, or a factory's result."""
+
+    T: ClassVar[str] = "inst"
+    cls: str
+
+
+@dataclass(frozen=True)
+class SelfRef(_RefBase):
+    """The first parameter of a method."""
+
+    T: ClassVar[str] = "self"
+    cls: str
+
+
+@dataclass(frozen=True)
+class LocalRef(_RefBase):
+    """A value made here that is not worth tracking (a number, a list, None)."""
+
+    T: ClassVar[str] = "local"
+
+
+@dataclass(frozen=True)
+class UnknownRef(_RefBase):
+    T: ClassVar[str] = "unknown"
+
+
+Ref = Union[NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, SelfRef, LocalRef, UnknownRef]
+REF_TYPES = (NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, SelfRef, LocalRef, UnknownRef)
+UNKNOWN = UnknownRef()
+LOCAL = LocalRef()
+# What an assignment records: a name bound to anything else is just a local value.
+TRACKED = (NameRef, PoolRef, PartialRef, InstanceRef, SelfRef, ParamRef)
+
+
+def ref_from_json(d: dict[str, Any]) -> Ref:
+    """The inverse of `to_json`; raises KeyError, TypeError or ValueError on anything else."""
+    t = d["t"]
+    if t == "name":
+        return NameRef(_str(d["q"]), d.get("kind") == "class")
+    if t == "method":
+        return MethodRef(_str(d["cls"]), _str(d["name"]))
+    if t == "meth":
+        return AttributeRef(_str(d["name"]), d.get("recv") == "outside")
+    if t == "partial":
+        return PartialRef(ref_from_json(d["inner"]))
+    if t == "param":
+        return ParamRef(_str(d["func"]), _int(d["index"]), _str(d["name"]))
+    if t == "pool":
+        size = d["size"]
+        return PoolRef(_str(d["cls"]), None if size is None else _int(size))
+    if t == "poolmeth":
+        pool = ref_from_json(d["pool"])
+        if not isinstance(pool, PoolRef):
+            raise ValueError("poolmeth of a non-pool")
+        return PoolMethodRef(pool, _str(d["name"]))
+    if t == "inst":
+        return InstanceRef(_str(d["cls"]))
+    if t == "self":
+        return SelfRef(_str(d["cls"]))
+    if t == "local":
+        return LOCAL
+    if t == "unknown":
+        return UNKNOWN
+    raise ValueError(f"unknown ref kind {t!r}")
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise TypeError("expected a string")
+    return v
+
+
+def _int(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError("expected an int")
+    return v
