@@ -17,6 +17,7 @@ from typing import Any, Optional, Union
 from gil_advisor import __version__
 from gil_advisor.finding import FileError
 from gil_advisor.sourcefile import ReadError, read_limited
+from gil_advisor.static.refs import _RefBase as RefBase
 from gil_advisor.static.summary import ModuleSummary, validate_summary
 
 FORMAT = 3  # bumped whenever the serialised ModuleSummary changes
@@ -58,6 +59,8 @@ def _is(value: Any, types) -> bool:
 
 
 def validate_ref(ref: Any, depth: int = 0) -> None:
+    if isinstance(ref, RefBase):
+        return  # built by refs.ref_from_json, which checks every field of its kind as it goes
     _require(isinstance(ref, dict) and depth < MAX_REF_NESTING, "ref")
     spec = REF_FIELDS.get(ref.get("t"))
     _require(spec is not None, f"ref kind {ref.get('t')!r}")
