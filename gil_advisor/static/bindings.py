@@ -29,12 +29,18 @@ from gil_advisor.static.refs import (
     SelfRef,
     UnknownRef,
 )
-from gil_advisor.static.spawn_forms import POOLS_BY_CLASS
+from gil_advisor.static.spawn_forms import POOLS_BY_CLASS, THREAD_POOLS
 from gil_advisor.static.summary import ClassRec, FunctionRec, ModuleSummary
 from gil_advisor.static.syntax import branches, dotted, is_main_guard, literal_int
 
 PARTIALS = frozenset({"functools.partial"})
 BUILTINS = frozenset(dir(builtins))
+
+
+def _may_be_thread_pool(ref: Ref) -> bool:
+    if isinstance(ref, PoolRef):
+        return ref.cls in THREAD_POOLS
+    return isinstance(ref, NameRef) and ref.qualname in THREAD_POOLS
 
 
 class Scope:
@@ -144,8 +150,20 @@ class Bindings:
             return self._attribute(self.ref_of(node.value), node.attr.value)
         if isinstance(node, cst.Lambda):
             return NameRef(self.full(self.lambda_qualname(node)))
+        if isinstance(node, cst.IfExp):
+            # `ThreadPoolExecutor if threads else ProcessPoolExecutor`: what may run threads wins
+            options = [self.ref_of(node.body), self.ref_of(node.orelse)]
+            pools = [r for r in options if _may_be_thread_pool(r)]
+            if pools:
+                return pools[0]
+            return options[0] if options[0] == options[1] else UNKNOWN
         if isinstance(node, cst.Call):
             callee = self.ref_of(node.func)
+            if isinstance(callee, PartialRef) and isinstance(callee.inner, NameRef) and callee.inner.qualname in POOLS_BY_CLASS:
+                return PoolRef(callee.inner.qualname, -1)  # partial(ThreadPoolExecutor, max_workers=n)()
+            if isinstance(callee, MethodRef):
+                # what a method returns: the linker reads the method's `return` (a pool factory)
+                return InstanceRef(f"{callee.cls}.{callee.name}")
             q = callee.qualname if isinstance(callee, NameRef) else None
             if q in PARTIALS and node.args:
                 return PartialRef(self.ref_of(node.args[0].value))

@@ -124,6 +124,14 @@ class WorkClassifier:
         self._truncated = self._truncated or outer_truncated
         return result
 
+    def classify_worker(self, handle: FunctionHandle) -> WorkSummary:
+        """What a thread runs when it calls this function (a generator's body runs elsewhere)."""
+        if handle.rec.is_generator:
+            # `pool.map(gen_func, xs)` only makes generators: their work runs where they are consumed
+            return WorkSummary(TRIVIAL, "high", [], "a generator function", Estimate(),
+                               headline="a generator function: calling it runs none of its body")
+        return self.classify(handle)
+
     def classify_external(self, name: str, location: Evidence) -> Optional[WorkSummary]:
         """A worker that is itself a known C function (`pool.map(json.loads, docs)`)."""
         known = self.knowledge.lookup(name)

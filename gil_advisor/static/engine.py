@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator, Optional
 
 from gil_advisor.config import Options
 from gil_advisor.finding import Evidence, FileError, Finding, Location, Report, SpawnSite
 from gil_advisor.knowledge import Knowledge
-from gil_advisor.sourcefile import size_message
+from gil_advisor.sourcefile import ReadError, read_limited, size_message
 from gil_advisor.static.cache import Cache, open_cache
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
 from gil_advisor.static.environment import library_roots
@@ -16,6 +17,7 @@ from gil_advisor.static.project import Project, SourceError, find_files, split_t
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
 from gil_advisor.static.rules.base import Worker
+from gil_advisor.static.spawns import thread_subclass_names
 from gil_advisor.static.spawns import THREAD_KINDS, Spawn, collect, decide_concurrency
 
 RECURSION_MESSAGE = (
@@ -85,8 +87,13 @@ def check(paths: list[str], config: Optional[Options] = None, progress=None, sho
         project = Project(tree.seeds + tree.extra, config.max_file_size, cache, config.exclude)
         if config.follow_dependencies:
             project.library_roots, _ = library_roots(project.roots, config.python)
+        quiet = []  # files the pre-check skipped: no spawn form named in them
         for path in tree.seeds:
-            project.add(project_module(project, path), next(results))
+            result = next(results)
+            project.add(project_module(project, path), result)
+            if result is None:
+                quiet.append(path)
+        _add_subclass_users(project, quiet, config, cache)
         part = analyse_project(project, config, show_spawns=show_spawns)
         report.findings += part.findings
         report.errors += part.errors
@@ -101,6 +108,52 @@ def check(paths: list[str], config: Optional[Options] = None, progress=None, sho
     return report
 
 
+def _add_subclass_users(project: Project, quiet: list[str], config: Options, cache) -> None:
+    """Summarise the skipped files that name a Thread subclass of the project: they start
+    threads without spelling "Thread" (`Cruncher(n).start()`)."""
+    if not quiet:
+        return
+    names = thread_subclass_names(Resolver(project), list(project.loaded()))
+    if not names:
+        return
+    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    for path in quiet:
+        try:
+            data = read_limited(path, config.max_file_size)
+        except ReadError:
+            continue  # it was read a moment ago; a file that changed since is not worth a diagnostic
+        if pattern.search(data):
+            project.add(project_module(project, path), summarise_file(path, config.max_file_size, require_hint=False, cache=cache))
+
+
+_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t]+)", re.M)
+
+
+def _imports_thread_subclass(project: Project, module: str, is_package: bool, data: bytes) -> bool:
+    """Does this file (which names no spawn form) import a Thread subclass from a project module?
+    Only modules that themselves name a spawn form are read, so most files cost one regex."""
+    parts = module.split(".")
+    package = parts if is_package else parts[:-1]
+    for m in _FROM_IMPORT.finditer(data):
+        dots, name, imported = len(m.group(1)), m.group(2).decode(), m.group(3).decode()
+        base = ".".join(package[: len(package) - dots + 1]) if dots else ""
+        source = ".".join(p for p in (base, name) if p)
+        split = project.split_module(source) if source else None
+        if split is None or split[1]:
+            continue
+        src = project.files.get(split[0])
+        try:
+            if src is None or not has_spawn_hint(read_limited(src.path, project.max_bytes)):
+                continue
+        except ReadError:
+            continue
+        resolver = Resolver(project)
+        for cls in (n.strip() for n in imported.split(",")):
+            if cls and resolver.cls(f"{source}.{cls}") is not None and resolver.is_thread_class(f"{source}.{cls}"):
+                return True
+    return False
+
+
 def check_source(filename: str, text: str, options: Optional[Options] = None, apply_noqa: bool = True) -> Report:
     """One file's findings from text already in memory (an editor buffer, flake8's lines);
     the modules it uses are read from disk beside it, never imported."""
@@ -110,12 +163,12 @@ def check_source(filename: str, text: str, options: Optional[Options] = None, ap
     if len(data) > options.max_file_size:
         report.errors = [FileError(filename, size_message(len(data), options.max_file_size))]
         return report
-    if not has_spawn_hint(data):
-        return report
     project = Project([filename], options.max_file_size, exclude=options.exclude)
+    module, is_package = module_name_for(filename)
+    if not has_spawn_hint(data) and not _imports_thread_subclass(project, module, is_package, data):
+        return report
     if options.follow_dependencies:
         project.library_roots, _ = library_roots(project.roots, options.python)
-    module, is_package = module_name_for(filename)
     try:
         project.add(module, parse_and_extract(filename, text, module, is_package))
     except SourceError as exc:
@@ -217,7 +270,7 @@ def link(project: Project, knowledge: Knowledge, config: Options, sites: Optiona
             return sum(
                 1
                 for s in same_function
-                if s.rec.kind in THREAD_KINDS and any(t.handle and classifier.classify(t.handle).gil_bound for t in s.targets)
+                if s.rec.kind in THREAD_KINDS and any(t.handle and classifier.classify_worker(t.handle).gil_bound for t in s.targets)
             )
 
         full = f"{sp.summary.module}.{sp.where.qualname}" if sp.summary.module else sp.where.qualname
@@ -225,7 +278,7 @@ def link(project: Project, knowledge: Knowledge, config: Options, sites: Optiona
         for target in sp.targets:
             work = _work_of(sp, target, classifier)
             if sites is not None:  # asked for: say what every worker does, single threads too
-                shown = classifier.classify(target.handle) if target.handle is not None else (work if sp.concurrent else None)
+                shown = classifier.classify_worker(target.handle) if target.handle is not None else (work if sp.concurrent else None)
                 sites.append((sp, target, shown))
             if work is None:
                 continue
@@ -246,7 +299,7 @@ def _work_of(sp: Spawn, target, classifier: WorkClassifier) -> Optional[WorkSumm
         # parse the worker's helpers for nothing.
         return WorkSummary(UNKNOWN, "low", [], NOT_CLASSIFIED) if target.handle is not None or target.external else None
     if target.handle is not None:
-        return classifier.classify(target.handle)
+        return classifier.classify_worker(target.handle)
     if target.external:
         spawn_ev = Evidence("spawn", sp.rec.kind, Location(sp.summary.path, sp.rec.line, sp.rec.col + 1))
         return classifier.classify_external(target.external, spawn_ev)

@@ -14,7 +14,7 @@ import libcst as cst
 from gil_advisor.sourcefile import source_lines
 from gil_advisor.static.bindings import Bindings, Scope
 from gil_advisor.static.positions import AnyFunction, AstPositions, CstPositions, PositionMismatch, Positions
-from gil_advisor.static.refs import UNKNOWN, AttributeRef, MethodRef, NameRef, ParamRef, PoolMethodRef, PoolRef, Ref, SelfRef
+from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PoolMethodRef, PoolRef, Ref, SelfRef
 from gil_advisor.static.spawn_forms import (
     CALL_FORMS,
     EXECUTOR_METHOD_FORMS,
@@ -24,7 +24,7 @@ from gil_advisor.static.spawn_forms import (
     SpawnForm,
 )
 from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, LoopRec, ModuleSummary, SpawnRec
-from gil_advisor.static.syntax import is_spin_body
+from gil_advisor.static.syntax import dotted, is_spin_body
 
 GATHERS = frozenset({"asyncio.gather", "asyncio.wait"})
 ENTRY_RUNNERS = frozenset({"asyncio.run"})
@@ -54,6 +54,9 @@ class Extractor(cst.CSTVisitor):
         self.summary = ModuleSummary(module=module_name, path=path)
         self.names = Bindings(self.summary, is_package)
         self.assign_targets: dict[int, str] = {}
+        self.waited_calls: set[int] = set()
+        self._outer_loops: dict[int, int] = {}
+        self._gil_branch: list[bool] = []  # per enclosing `if` branch: runs only without the GIL  # calls whose result is waited for at once: `.submit(...).result()`
         self._outer_fors: dict[int, Optional[str]] = {}  # id(outermost CompFor) -> its comprehension, while in its iterable
 
     def pos(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -221,15 +224,49 @@ class Extractor(cst.CSTVisitor):
         self.names.func_scope().comp_depth -= 1
         self.names.scope.comps.pop()
 
-    # The first iterable of a comprehension is evaluated in the enclosing scope.
+    # The first iterable of a comprehension is evaluated in the enclosing scope, once: what
+    # it does (`[c for c in [ord(x) for x in s]]`) belongs to the enclosing loop, not this one.
     def visit_CompFor_iter(self, node: cst.CompFor) -> None:
         if id(node) in self._outer_fors:
             self._outer_fors[id(node)] = self.names.scope.comps.pop()
+            s = self.names.func_scope()
+            self._outer_loops[id(node)] = s.loops.pop()
+            s.comp_depth -= 1
 
     def leave_CompFor_iter(self, node: cst.CompFor) -> None:
         comp = self._outer_fors.get(id(node))
         if comp is not None:
             self.names.scope.comps.append(comp)
+        loop = self._outer_loops.pop(id(node), None)
+        if loop is not None:
+            s = self.names.func_scope()
+            s.loops.append(loop)
+            s.comp_depth += 1
+
+    # ----- branches that run only on a free-threaded build ---------------------------------
+    def visit_If_body(self, node: cst.If) -> None:
+        self._gil_branch.append(gil_test(node.test) is False)
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._gil_branch.pop()
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self._gil_branch.append(gil_test(node.test) is True)
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self._gil_branch.pop()
+
+    # ----- generators and what a function returns ----------------------------------------
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.names.func_scope().func.is_generator = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is None:
+            return
+        ref = self.names.ref_of(node.value)
+        rec = self.names.func_scope().func
+        if isinstance(ref, TRACKED) and len(rec.returns) < MAX_RETURNS and ref not in rec.returns:
+            rec.returns.append(ref)
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
         self._visit_comp(node)
@@ -299,7 +336,7 @@ class Extractor(cst.CSTVisitor):
         s.calls.append(callee)
         spawn = self._spawn(node, callee, positional, keywords)
         if spawn is not None:
-            form, kind, target, pool_size = spawn
+            form, kind, target, pool_size, receiver = spawn
             s.func.spawns.append(
                 SpawnRec(
                     kind=kind,
@@ -312,11 +349,19 @@ class Extractor(cst.CSTVisitor):
                     pool_size=pool_size,
                     var=self.assign_targets.get(id(node)),
                     form=form.name,
+                    receiver=receiver,
+                    waited=id(node) in self.waited_calls,
+                    free_threaded_only=any(self._gil_branch),
                 )
             )
         method = callee.name if isinstance(callee, (AttributeRef, MethodRef)) else None
         if method == "join" and not positional and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
             s.func.joins.append([node.func.value.value, loop])
+        if method == "result" and isinstance(node.func, cst.Attribute):
+            if isinstance(node.func.value, cst.Name):
+                s.func.waits.append([node.func.value.value, loop])  # `fut.result()`
+            elif isinstance(node.func.value, cst.Call):
+                self.waited_calls.add(id(node.func.value))  # `pool.submit(...).result()`
         runs_entry = (isinstance(callee, NameRef) and callee.qualname in ENTRY_RUNNERS) or (
             isinstance(callee, AttributeRef) and callee.name == "run_until_complete"
         )
@@ -329,9 +374,11 @@ class Extractor(cst.CSTVisitor):
         self.names.func_scope().calls.pop()
 
     def _spawn(self, node: cst.Call, callee: Ref, positional: list, keywords: dict):
-        """(form, kind, target node or None, pool size) when the call hands work to threads."""
+        """(form, kind, target node or None, pool size, receiver to resolve) when the call hands
+        work to threads, or may: a pool method on a receiver made elsewhere is decided by the linker."""
         form: Optional[SpawnForm] = None
         pool_size: Optional[int] = None
+        receiver: Optional[Ref] = None
         kind = ""
         if isinstance(callee, NameRef) and callee.qualname in CALL_FORMS:
             form = CALL_FORMS[callee.qualname]
@@ -340,6 +387,17 @@ class Extractor(cst.CSTVisitor):
             form = POOL_METHOD_FORMS[callee.name]
             kind = form.kind_for(POOLS_BY_CLASS[callee.pool.cls], callee.name)
             pool_size = callee.pool.size
+        elif (
+            isinstance(callee, (AttributeRef, MethodRef))
+            and callee.name in POOL_METHOD_FORMS
+            and isinstance(node.func, cst.Attribute)
+            and isinstance(self.names.ref_of(node.func.value), DEFERRED_RECEIVERS)
+        ):
+            # `self.pool.submit(f)`, `make_pool().map(f, xs)`, `pool.imap(f, xs)` for a pool
+            # passed in: a spawn only if the linker finds a thread pool behind the receiver
+            form = POOL_METHOD_FORMS[callee.name]
+            receiver = self.names.ref_of(node.func.value)
+            kind = f"pool.{callee.name}"
         elif isinstance(callee, (AttributeRef, MethodRef)) and callee.name in EXECUTOR_METHOD_FORMS:
             form = EXECUTOR_METHOD_FORMS[callee.name]
             kind = form.kind
@@ -357,9 +415,49 @@ class Extractor(cst.CSTVisitor):
         target = positional[form.target_index] if form.target_index is not None and len(positional) > form.target_index else None
         if target is None:
             target = next((keywords[k] for k in form.target_keywords if k in keywords), None)
-        if target is None and form.needs_target:
+        if target is None and (form.needs_target or receiver is not None):
             return None
-        return form, kind, target, pool_size
+        return form, kind, target, pool_size, receiver
+
+
+def gil_test(test: cst.BaseExpression) -> Optional[bool]:
+    """True for a test that holds when the GIL is enabled (`sys._is_gil_enabled()`), False for one
+    that holds when it is disabled (`not sys._is_gil_enabled()`, `sysconfig.get_config_var(
+    "Py_GIL_DISABLED")`), None for anything else."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = gil_test(test.expression)
+        return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        left, right = gil_test(test.left), gil_test(test.right)
+        if isinstance(test.operator, cst.And):
+            # `hasattr(sys, "_is_gil_enabled") and not sys._is_gil_enabled()`
+            return left if right is None else right if left is None else (left and right)
+        return None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        inner = gil_test(test.left)
+        comp = test.comparisons[0]
+        value = comp.comparator
+        if inner is not None and isinstance(value, cst.Name) and value.value in ("True", "False"):
+            same = isinstance(comp.operator, (cst.Is, cst.Equal))
+            differ = isinstance(comp.operator, (cst.IsNot, cst.NotEqual))
+            if same or differ:
+                return inner == ((value.value == "True") == same)
+        return None
+    if isinstance(test, cst.Call):
+        name = dotted(test.func) or ""
+        if name.endswith("_is_gil_enabled"):
+            return True
+        if name.endswith("get_config_var") and test.args and isinstance(test.args[0].value, cst.SimpleString):
+            if "Py_GIL_DISABLED" in test.args[0].value.value:
+                return False
+    return None
+
+
+MAX_RETURNS = 4  # return values kept per function: enough to see a pool factory
+
+# Receivers whose pool, if any, is found by the linker: an attribute of self, what a factory
+# returned, a parameter, a module-level name.
+DEFERRED_RECEIVERS = (MethodRef, InstanceRef, ParamRef, NameRef)
 
 
 def _finish(extractor: Extractor, source: str) -> ModuleSummary:

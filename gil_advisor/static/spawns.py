@@ -1,10 +1,10 @@
 """Spawn sites with their workers resolved and their concurrency decided."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator
+from dataclasses import dataclass, replace
+from typing import Iterator, Optional
 
-from gil_advisor.static.refs import MethodRef, NameRef
+from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef, ParamRef, PoolRef, Ref
 from gil_advisor.static.resolve import Resolver, Target
 from gil_advisor.static.spawn_forms import (
     EVERY_POOL_THREAD,
@@ -12,8 +12,10 @@ from gil_advisor.static.spawn_forms import (
     OFFLOAD,
     ONE_TASK_PER_CALL,
     SUBCLASS,
+    POOLS_BY_CLASS,
     SUBCLASS_FORM,
     THREAD_KINDS,
+    THREAD_POOLS,
     THREADS,
     SpawnForm,
 )
@@ -47,10 +49,25 @@ class Spawn:
 
 def collect(resolver: Resolver, summaries: list[ModuleSummary]) -> Iterator[Spawn]:
     """Every spawn in the given modules, with Thread-subclass instantiations added."""
+    thread_classes = thread_subclass_names(resolver, summaries)
+    for summary in summaries:
+        for fn in summary.functions.values():
+            spawns = list(fn.spawns) + list(_subclass_spawns(resolver, fn, thread_classes))
+            for rec in spawns:
+                if rec.receiver is not None:
+                    rec = _with_pool(resolver, summary, rec)
+                    if rec is None:
+                        continue  # not a thread pool, or nothing we can see
+                targets = resolver.target(rec.target)
+                yield Spawn(summary, fn, rec, targets)
+
+
+def thread_subclass_names(resolver: Resolver, summaries: list[ModuleSummary]) -> set[str]:
+    """Short names of the Thread subclasses defined in these modules (subclasses of subclasses too)."""
     # Thread subclasses are defined in files that mention threads, so the loaded modules
     # hold them all; knowing their names first spares resolving every other call.
     thread_classes = {"Thread"}
-    while True:  # names of Thread subclasses, to a fixpoint (subclasses of subclasses)
+    while True:  # to a fixpoint
         found = {
             cls.qualname.rsplit(".", 1)[-1]
             for summary in summaries
@@ -62,12 +79,63 @@ def collect(resolver: Resolver, summaries: list[ModuleSummary]) -> Iterator[Spaw
             break
         thread_classes |= found
     thread_classes.discard("Thread")
-    for summary in summaries:
-        for fn in summary.functions.values():
-            spawns = list(fn.spawns) + list(_subclass_spawns(resolver, fn, thread_classes))
-            for rec in spawns:
-                targets = resolver.target(rec.target)
-                yield Spawn(summary, fn, rec, targets)
+    return thread_classes
+
+
+MAX_POOL_HOPS = 6  # self.pool -> a factory's return -> a parameter -> its caller's pool ...
+MAX_POOL_CALLERS = 20
+
+
+def _with_pool(resolver: Resolver, summary: ModuleSummary, rec: SpawnRec) -> Optional[SpawnRec]:
+    """A pool method on a receiver made elsewhere: the spawn, if a thread pool is behind it."""
+    pool = find_pool(resolver, rec.receiver)
+    if pool is None or pool.cls not in THREAD_POOLS:
+        return None
+    method = rec.kind.rsplit(".", 1)[-1]
+    kind = FORMS_BY_NAME[rec.form].kind_for(POOLS_BY_CLASS[pool.cls], method)
+    return replace(rec, kind=kind, pool_size=pool.size, receiver=None)
+
+
+def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optional[PoolRef]:
+    """The pool a receiver holds: an attribute of its class, what a factory returns, what the
+    callers pass for a parameter, a module-level pool. None when none is found."""
+    if ref is None or depth > MAX_POOL_HOPS:
+        return None
+    if isinstance(ref, PoolRef):
+        return ref
+    if isinstance(ref, MethodRef):  # self.pool: an attribute set anywhere in the class or a base
+        for _, crec in resolver.mro(ref.cls):
+            if ref.name in crec.attrs:
+                return find_pool(resolver, crec.attrs[ref.name], depth + 1)
+        return None
+    if isinstance(ref, InstanceRef):  # make_pool(), self._get_executor()
+        if ref.cls in POOLS_BY_CLASS:
+            return PoolRef(ref.cls, None)
+        handle = resolver.function(ref.cls)
+        if handle is None:
+            return None
+        found = [find_pool(resolver, r, depth + 1) for r in handle.rec.returns]
+        return next((p for p in found if p is not None and p.cls in THREAD_POOLS), None)
+    if isinstance(ref, ParamRef):  # a pool passed in: what do the callers pass?
+        handle = resolver.function(ref.func)
+        for _, call in resolver.callers(ref.func)[:MAX_POOL_CALLERS]:
+            arg = call.kwargs.get(ref.name)
+            if arg is None:
+                index = ref.index - (1 if handle is not None and handle.rec.cls is not None and isinstance(call.ref, MethodRef) else 0)
+                arg = call.args[index] if 0 <= index < len(call.args) else None
+            pool = find_pool(resolver, arg, depth + 1)
+            if pool is not None and pool.cls in THREAD_POOLS:
+                return pool
+        return None
+    if isinstance(ref, NameRef):  # a module-level pool: `POOL = ThreadPoolExecutor(8)`
+        split = resolver.project.split_module(ref.qualname)
+        if split is None:
+            return None
+        module, rest = split
+        summary = resolver.project.summary(module)
+        bound = summary.names.get(rest) if summary is not None and rest and "." not in rest else None
+        return find_pool(resolver, bound, depth + 1) if bound is not None and bound != ref else None
+    return None
 
 
 def _subclass_spawns(resolver: Resolver, fn: FunctionRec, thread_classes: set) -> Iterator[SpawnRec]:
@@ -97,6 +165,9 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
     rec = spawn.rec
     in_loop = rec.loop >= 0 or rec.in_comprehension
     policy = spawn.form.policy
+    if rec.free_threaded_only:
+        spawn.why = "runs only when the GIL is disabled (a free-threaded build)"
+        return
     if policy is THREADS or policy is SUBCLASS:
         if in_loop:
             if rec.var and [rec.var, rec.loop] in spawn.where.joins:
@@ -129,6 +200,8 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
     method = spawn.method
     if policy is EVERY_POOL_THREAD:
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"`{method}` runs the worker on every pool thread"
+    elif policy is ONE_TASK_PER_CALL and (rec.waited or (rec.var and [rec.var, rec.loop] in spawn.where.waits)):
+        spawn.why = f"each task's result is waited for before the next `{method}`"
     elif policy is ONE_TASK_PER_CALL and in_loop:
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"`{method}` is called in a loop"
     elif policy is ONE_TASK_PER_CALL and sum(1 for s in siblings if s.form.policy is ONE_TASK_PER_CALL) >= 2:

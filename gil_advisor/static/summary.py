@@ -49,6 +49,9 @@ class SpawnRec:
     pool_size: Optional[int] = None  # None: default size; -1: not a literal
     var: Optional[str] = None  # the name the Thread was assigned to
     form: str = ""  # its row in spawn_forms.SPAWN_FORMS
+    receiver: Optional[Ref] = None  # a pool method on a receiver the linker must resolve (self.pool, a factory's result)
+    waited: bool = False  # `pool.submit(...).result()`: the caller waits for the task at once
+    free_threaded_only: bool = False  # under `if not sys._is_gil_enabled():` (or its else branch)
 
 
 @dataclass
@@ -71,6 +74,9 @@ class FunctionRec:
     first_line: int = 0  # the code object's co_firstlineno: the first decorator's line if decorated
     body_line: int = 0  # the first line of the body
     co_qualname: str = ""  # CPython 3.11's spelling: "C.m", "f.<locals>.<listcomp>.<lambda>"
+    is_generator: bool = False  # has `yield`: calling it only makes a generator
+    returns: list[Ref] = field(default_factory=list)  # tracked refs of what it returns (pool factories)
+    waits: list[list] = field(default_factory=list)  # [var, loop] of `var.result()`
 
 
 @dataclass
@@ -132,7 +138,12 @@ def _function_json(f: FunctionRec) -> dict[str, Any]:
     d = {fl.name: getattr(f, fl.name) for fl in fields(f)}
     d["calls"] = [_call_row(c) for c in f.calls]
     d["loops"] = [asdict(lp) for lp in f.loops]
-    d["spawns"] = [{**{fl.name: getattr(sp, fl.name) for fl in fields(sp)}, "target": sp.target.to_json()} for sp in f.spawns]
+    d["spawns"] = [
+        {**{fl.name: getattr(sp, fl.name) for fl in fields(sp)}, "target": sp.target.to_json(),
+         "receiver": sp.receiver.to_json() if sp.receiver is not None else None}
+        for sp in f.spawns
+    ]
+    d["returns"] = [r.to_json() for r in f.returns]
     return d
 
 
@@ -140,7 +151,12 @@ def _function_from_json(d: dict[str, Any]) -> FunctionRec:
     d = dict(d)
     d["calls"] = [_call_from_row(row) for row in d["calls"]]
     d["loops"] = [LoopRec(**lp) for lp in d["loops"]]
-    d["spawns"] = [SpawnRec(**{**sp, "target": ref_from_json(sp["target"])}) for sp in d["spawns"]]
+    d["spawns"] = [
+        SpawnRec(**{**sp, "target": ref_from_json(sp["target"]),
+                    "receiver": ref_from_json(sp["receiver"]) if sp.get("receiver") is not None else None})
+        for sp in d["spawns"]
+    ]
+    d["returns"] = [ref_from_json(r) for r in d.get("returns", [])]
     return FunctionRec(**d)
 
 
@@ -180,4 +196,6 @@ def validate_summary(s: ModuleSummary) -> None:
             _check(isinstance(sp.kind, str) and isinstance(sp.target, REF_TYPES) and isinstance(sp.line, int), "spawn")
             _check(sp.form in FORMS_BY_NAME, "spawn form")
             _check(-1 <= sp.loop < len(f.loops), "spawn loop")
-        _check(all(isinstance(x, list) and len(x) == 2 for x in f.spins + f.joins), "spins/joins")
+        _check(all(isinstance(x, list) and len(x) == 2 for x in f.spins + f.joins + f.waits), "spins/joins/waits")
+        _check(isinstance(f.is_generator, bool) and all(isinstance(r, REF_TYPES) for r in f.returns), "generator/returns")
+        _check(all(sp.receiver is None or isinstance(sp.receiver, REF_TYPES) for sp in f.spawns), "spawn receiver")

@@ -54,7 +54,7 @@ RECURSIVE_CALL = 10  # a recursive call: the frame and the call, held
 GIL_BOUND_SHARE = 0.75  # held share of the known time from which a worker is GIL-bound
 CLEAR_SHARE = 0.90  # from here the balance does not lower the confidence
 RELEASED_SHARE = 0.25  # below this held share a worker is I/O or native
-SUBSTANTIAL = 300  # held time below this is trivial (a few calls, a short loop)
+SUBSTANTIAL = 200  # held time below this is trivial (a few calls, a loop with no work in it)
 HEAVY = 5_000  # held time from here is a hot loop nest or recursion
 
 
