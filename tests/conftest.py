@@ -36,5 +36,28 @@ def run_cli(*args, cwd=None, timeout=120):
     )
 
 
+# End-to-end tests: they run the real CLI, flake8 or the tracer in a subprocess, drive a
+# browser, or build wheels. `pytest -m "not e2e"` is the quick unit run (seconds).
+E2E_MODULES = frozenset({
+    "test_cli", "test_flake8", "test_packaging", "test_precommit", "test_progress",
+    "test_trace_hostile", "test_trace_html", "test_trace_runtime",
+})
+# Single tests of otherwise quick modules, as "module::test".
+E2E_TESTS = frozenset({
+    "test_bad_input::test_cli_keeps_exit_code_and_reports_errors_without_traceback",
+    "test_cache::test_cli_cache_flags",
+    "test_github_format::test_cli_github_format",
+    "test_sarif::test_cli_sarif_format",
+    "test_rule_examples::test_explain_cli_without_a_code_lists_rules_and_all_prints_them",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module in E2E_MODULES or f"{module}::{item.originalname}" in E2E_TESTS:
+            item.add_marker(pytest.mark.e2e)
+
+
 def pytest_addoption(parser):
     parser.addoption("--fuzz-examples", type=int, default=25, help="hypothesmith examples for the analyzer fuzz test")

@@ -118,16 +118,15 @@ def _code_objects(path: Path):
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="co_qualname is new in 3.11")
 def test_every_finding_names_a_real_code_object(report):
     """worker_ref and instrument match a compiled code object exactly: the tracer needs no fallback."""
-    checked = 0
     for f in report.findings:
+        if f.worker_location is None:  # a C function passed as the worker: no code object to measure
+            assert f.worker_ref is None and f.instrument is None, f
+            continue
         for ref in (f.worker_ref, f.instrument):
-            if ref is None:
-                assert f.worker_location is None, f"{f.code} at {f.location}: a project worker without a WorkerRef"
-                continue
+            assert ref is not None, f"{f.code} at {f.location}: a project worker without a WorkerRef"
             codes = {(co.co_firstlineno, co.co_name, co.co_qualname) for co in _code_objects(Path(ref.path))}
             assert (ref.first_line, ref.co_name, ref.co_qualname) in codes, (f.code, f.location, ref)
-            checked += 1
-    assert checked >= 2 * len(report.findings) - 4  # only C callables passed directly have no code object
+    assert sum(1 for f in report.findings if f.instrument is not None) >= 40
 
 
 def test_busy_wait_in_a_decorated_helper_instruments_the_helper(tmp_path):

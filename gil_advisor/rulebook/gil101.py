@@ -7,7 +7,7 @@ RULE = Rule(
     summary="threads measured GIL-bound at run time that the static analysis did not report",
     message="`{worker}` ran on {threads} threads and held or waited for the GIL {held} of the time, "
     "which the static analysis did not report; use processes (ProcessPoolExecutor) instead",
-    what="Reported by `gil-advisor trace` only: two or more threads that ran the same function at once and "
+    what="Two or more threads that ran the same function at once and "
     "spent most of their time holding or waiting for the GIL, where `gil-advisor check` reported nothing "
     "for that function. The evidence is the measurement: the hottest lines, the time shares, the threads.",
     why="The static analysis stays silent when it cannot see the work: a worker that calls into a "
@@ -15,7 +15,7 @@ RULE = Rule(
     "not recognise. The measurement does not depend on reading the code, so these threads get the same "
     "advice as a static finding.",
     known_problems="Only what the traced run exercised is seen: a code path the run did not take is not "
-    "measured. Short runs and runs on a single CPU give weak evidence; `trace` says so in its report.",
+    "measured, and a short run gives little evidence.",
     reported_at="the worker's definition",
     invalid=(
         Example(

@@ -22,6 +22,13 @@ HOLDS_ALTERNATIVES = {
 HELD_NAME = re.compile(r"(?:calls|worker) ([\w.]+)")
 
 
+def held_call(work: WorkSummary) -> str:
+    """The GIL-holding call the classifier named in its evidence, or "" (until it returns it as a field)."""
+    holder = next((e.description for e in work.evidence if e.kind == "holds-gil"), "")
+    m = HELD_NAME.search(holder)
+    return m.group(1) if m else ""
+
+
 def picklability(target: Target) -> Optional[str]:
     """Why a ProcessPoolExecutor cannot pickle this worker as it is, or None if it can."""
     if target.form == "lambda":
@@ -59,9 +66,7 @@ def remedies_for(target: Target, work: WorkSummary, form: SpawnForm, main_guarde
             )
         )
     else:
-        holder = next((e.description for e in work.evidence if e.kind == "holds-gil"), "")
-        m = HELD_NAME.search(holder)
-        held = m.group(1) if m else ""
+        held = held_call(work)
         alt = next((v for k, v in HOLDS_ALTERNATIVES.items() if held == k or held.startswith(k + ".")), None)
         title, detail = alt or (
             "Use a library that releases the GIL",

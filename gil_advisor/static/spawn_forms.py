@@ -29,7 +29,9 @@ THREADS = Policy(
     "a loop that calls `t.start(); t.join()` on each thread before the next",
 )
 SUBCLASS = Policy("thread subclass", "instantiated in a loop, or at several places", "instantiated once")
-EVERY_POOL_THREAD = Policy("every pool thread", "always (unless the pool has one worker)", "`max_workers=1` / `ThreadPool(1)`")
+EVERY_POOL_THREAD = Policy(
+    "every pool thread", "always (unless the pool has one worker)", "`max_workers=1` / `ThreadPool(1)`"
+)
 ONE_TASK_PER_CALL = Policy(
     "one task per call",
     "called in a loop or comprehension, or two or more such calls in the same function",
@@ -38,8 +40,8 @@ ONE_TASK_PER_CALL = Policy(
 WAITS_FOR_TASK = Policy("waits for its task", "never: the call returns when its one task is done", "always")
 OFFLOAD = Policy(
     "offload",
-    "in a loop or comprehension; gathered (`asyncio.gather`/`asyncio.wait`); or in a coroutine that is not the "
-    "program's entry point (a request handler can run many times at once)",
+    "in a loop or comprehension; gathered (`asyncio.gather`/`asyncio.wait`); or in a coroutine that is "
+    "not the program's entry point (a request handler can run many times at once)",
     "a single `await` in the coroutine passed to `asyncio.run` / `run_until_complete`",
 )
 POLICIES = (THREADS, SUBCLASS, EVERY_POOL_THREAD, ONE_TASK_PER_CALL, WAITS_FOR_TASK, OFFLOAD)
@@ -66,8 +68,10 @@ class Pool:
 POOLS = (
     Pool("concurrent.futures.ThreadPoolExecutor", True, "max_workers", "ThreadPoolExecutor",
          (Hint("ThreadPool"), Hint("futures")), "`ThreadPoolExecutor`"),
-    Pool("concurrent.futures.thread.ThreadPoolExecutor", True, "max_workers", "ThreadPoolExecutor", (Hint("ThreadPool"),)),
-    Pool("multiprocessing.pool.ThreadPool", True, "processes", "ThreadPool", (Hint("ThreadPool"),), "`multiprocessing.pool.ThreadPool`"),
+    Pool("concurrent.futures.thread.ThreadPoolExecutor", True, "max_workers", "ThreadPoolExecutor",
+         (Hint("ThreadPool"),)),
+    Pool("multiprocessing.pool.ThreadPool", True, "processes", "ThreadPool",
+         (Hint("ThreadPool"),), "`multiprocessing.pool.ThreadPool`"),
     Pool("multiprocessing.dummy.Pool", True, "processes", "multiprocessing.dummy.Pool",
          (Hint("multiprocessing.dummy"),), "`multiprocessing.dummy.Pool`"),
     Pool("concurrent.futures.ProcessPoolExecutor", False, "max_workers"),
@@ -85,9 +89,17 @@ POOL_METHOD = "pool method"  # a method of a thread pool made in the same scope:
 EXECUTOR_METHOD = "executor method"  # loop.run_in_executor(executor, f): the executor is an argument
 SUBCLASS_CALL = "subclass call"  # instantiating a Thread subclass with its own run()
 
-_BY_PROCESS_SUBMIT = "`ProcessPoolExecutor().submit(func, *args)` (or multiprocessing.Pool) runs each task in its own process with its own GIL"
-_BY_PROCESS_MAP = "`ProcessPoolExecutor().map(func, items, chunksize=N)`: a chunksize of a few hundred makes per-item overhead negligible"
-_BY_PROCESS_OFFLOAD = "create one `ProcessPoolExecutor()` at startup and `await loop.run_in_executor(pool, func, *args)`"
+_BY_PROCESS_SUBMIT = (
+    "`ProcessPoolExecutor().submit(func, *args)` (or multiprocessing.Pool) runs each task in its own process "
+    "with its own GIL"
+)
+_BY_PROCESS_MAP = (
+    "`ProcessPoolExecutor().map(func, items, chunksize=N)`: a chunksize of a few hundred makes per-item "
+    "overhead negligible"
+)
+_BY_PROCESS_OFFLOAD = (
+    "create one `ProcessPoolExecutor()` at startup and `await loop.run_in_executor(pool, func, *args)`"
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,7 @@ class SpawnForm:
     policy: Policy
     remedy: str  # how to do the same with processes: the first words of the "Use processes" remedy
     hints: tuple[Hint, ...] = ()
-    kind: str = ""  # SpawnRec.kind for CALL and EXECUTOR_METHOD forms; pool methods are "<pool label>.<method>"
+    kind: str = ""  # SpawnRec.kind; a pool method's is "<pool label>.<method>"
     target_keywords: tuple[str, ...] = ()  # keyword arguments that name the target
     target_index: Optional[int] = None  # else the target is this positional argument
     needs_target: bool = False  # without a target there is no spawn (Thread(): a subclass or a no-op)
@@ -110,24 +122,53 @@ class SpawnForm:
 
 
 SPAWN_FORMS = (
-    SpawnForm("thread", CALL, ("threading.Thread",), THREADS, _BY_PROCESS_SUBMIT, (Hint("Thread", whole=True),),
-              kind="threading.Thread", target_keywords=("target",), target_index=1, needs_target=True, docs="`threading.Thread`"),
-    SpawnForm("timer", CALL, ("threading.Timer",), THREADS, _BY_PROCESS_SUBMIT, (Hint("Timer", whole=True),),
-              kind="threading.Timer", target_keywords=("function",), target_index=1, docs="`threading.Timer`"),
-    SpawnForm("start_new_thread", CALL, ("_thread.start_new_thread", "_thread.start_new"), THREADS, _BY_PROCESS_SUBMIT,
-              (Hint("start_new"),), kind="_thread.start_new_thread", target_index=0, needs_target=True, docs="`_thread.start_new_thread`"),
-    SpawnForm("thread subclass", SUBCLASS_CALL, ("threading.Thread",), SUBCLASS, _BY_PROCESS_SUBMIT, (Hint("Thread", whole=True),),
-              kind="Thread subclass", docs="a `Thread` subclass with its own `run`"),
-    SpawnForm("pool map", POOL_METHOD, ("map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async"),
-              EVERY_POOL_THREAD, _BY_PROCESS_MAP, target_keywords=("fn", "func"), target_index=0),
-    SpawnForm("pool submit", POOL_METHOD, ("submit", "apply_async"), ONE_TASK_PER_CALL, _BY_PROCESS_SUBMIT,
-              target_keywords=("fn", "func"), target_index=0),
-    SpawnForm("pool apply", POOL_METHOD, ("apply",), WAITS_FOR_TASK, _BY_PROCESS_SUBMIT, target_keywords=("fn", "func"), target_index=0),
-    SpawnForm("to_thread", CALL, ("asyncio.to_thread",), OFFLOAD, _BY_PROCESS_OFFLOAD, (Hint("to_thread"),),
-              kind="asyncio.to_thread", target_index=0, needs_target=True, docs="`asyncio.to_thread`"),
-    SpawnForm("run_in_executor", EXECUTOR_METHOD, ("run_in_executor",), OFFLOAD, _BY_PROCESS_OFFLOAD, (Hint("run_in_executor"),),
-              kind="loop.run_in_executor", target_index=1, needs_target=True, executor_index=0,
-              docs="`loop.run_in_executor(None or a thread pool, ...)`"),
+    SpawnForm(
+        "thread", CALL, ("threading.Thread",), THREADS, _BY_PROCESS_SUBMIT, (Hint("Thread", whole=True),),
+        kind="threading.Thread", target_keywords=("target",), target_index=1, needs_target=True,
+        docs="`threading.Thread`",
+    ),
+    SpawnForm(
+        "timer", CALL, ("threading.Timer",), THREADS, _BY_PROCESS_SUBMIT, (Hint("Timer", whole=True),),
+        kind="threading.Timer", target_keywords=("function",), target_index=1,
+        docs="`threading.Timer`",
+    ),
+    SpawnForm(
+        "start_new_thread", CALL, ("_thread.start_new_thread", "_thread.start_new"), THREADS,
+        _BY_PROCESS_SUBMIT, (Hint("start_new"),),
+        kind="_thread.start_new_thread", target_index=0, needs_target=True,
+        docs="`_thread.start_new_thread`",
+    ),
+    # Found by the linker, which knows every class's bases (resolve.THREAD_BASES): the target is `run`.
+    SpawnForm(
+        "thread subclass", SUBCLASS_CALL, ("threading.Thread",), SUBCLASS, _BY_PROCESS_SUBMIT,
+        (Hint("Thread", whole=True),),
+        kind="Thread subclass",
+        docs="a `Thread` subclass with its own `run`",
+    ),
+    SpawnForm(
+        "pool map", POOL_METHOD, ("map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async"),
+        EVERY_POOL_THREAD, _BY_PROCESS_MAP,
+        target_keywords=("fn", "func"), target_index=0,
+    ),
+    SpawnForm(
+        "pool submit", POOL_METHOD, ("submit", "apply_async"), ONE_TASK_PER_CALL, _BY_PROCESS_SUBMIT,
+        target_keywords=("fn", "func"), target_index=0,
+    ),
+    SpawnForm(
+        "pool apply", POOL_METHOD, ("apply",), WAITS_FOR_TASK, _BY_PROCESS_SUBMIT,
+        target_keywords=("fn", "func"), target_index=0,
+    ),
+    SpawnForm(
+        "to_thread", CALL, ("asyncio.to_thread",), OFFLOAD, _BY_PROCESS_OFFLOAD, (Hint("to_thread"),),
+        kind="asyncio.to_thread", target_index=0, needs_target=True,
+        docs="`asyncio.to_thread`",
+    ),
+    SpawnForm(
+        "run_in_executor", EXECUTOR_METHOD, ("run_in_executor",), OFFLOAD, _BY_PROCESS_OFFLOAD,
+        (Hint("run_in_executor"),),
+        kind="loop.run_in_executor", target_index=1, needs_target=True, executor_index=0,
+        docs="`loop.run_in_executor(None or a thread pool, ...)`",
+    ),
 )
 FORMS_BY_NAME = {f.name: f for f in SPAWN_FORMS}
 CALL_FORMS = {q: f for f in SPAWN_FORMS if f.shape == CALL for q in f.callees}
@@ -139,7 +180,8 @@ THREAD_KINDS = frozenset(f.kind for f in SPAWN_FORMS if f.policy in (THREADS, SU
 
 def docs_label(form: SpawnForm) -> str:
     if form.shape == POOL_METHOD:
-        return ", ".join(p.docs for p in POOLS if p.threads and p.docs) + ": " + ", ".join(f"`{m}`" for m in form.callees)
+        pools = ", ".join(p.docs for p in POOLS if p.threads and p.docs)
+        return f"{pools}: " + ", ".join(f"`{m}`" for m in form.callees)
     return form.docs
 
 
@@ -147,4 +189,5 @@ def docs_label(form: SpawnForm) -> str:
 _HINTS = {h for f in SPAWN_FORMS for h in f.hints} | {h for p in POOLS for h in p.hints}
 HINT_PATTERN = "|".join(sorted(re.escape(h.word) + (r"\b" if h.whole else "") for h in _HINTS))
 # Substring tests run at memchr speed; a word that contains another adds nothing to them.
-HINT_WORDS = tuple(sorted(w for w in {h.word for h in _HINTS} if not any(o != w and o in w for o in (h.word for h in _HINTS))))
+_WORDS = {h.word for h in _HINTS}
+HINT_WORDS = tuple(sorted(w for w in _WORDS if not any(o != w and o in w for o in _WORDS)))

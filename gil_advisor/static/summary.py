@@ -186,6 +186,7 @@ def validate_summary(s: ModuleSummary) -> None:
         _check(all(m in s.functions for m in c.methods.values()), "class methods")
     for f in s.functions.values():
         _check(isinstance(f.qualname, str) and isinstance(f.line, int) and isinstance(f.params, list), "function")
+        _check(isinstance(f.first_line, int) and isinstance(f.body_line, int) and isinstance(f.co_qualname, str), "function lines")
         for c in f.calls:
             _check(isinstance(c.ref, REF_TYPES) and isinstance(c.line, int) and isinstance(c.loop, int), "call")
             _check(isinstance(c.args, list) and isinstance(c.kwargs, dict) and isinstance(c.nargs, int), "call")
