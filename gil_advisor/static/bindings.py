@@ -37,6 +37,10 @@ PARTIALS = frozenset({"functools.partial"})
 BUILTINS = frozenset(dir(builtins))
 
 
+def _is_pool(ref: Ref) -> bool:
+    return isinstance(ref, PoolRef) or (isinstance(ref, NameRef) and ref.qualname in POOLS_BY_CLASS)
+
+
 def _may_be_thread_pool(ref: Ref) -> bool:
     if isinstance(ref, PoolRef):
         return ref.cls in THREAD_POOLS
@@ -117,6 +121,11 @@ class Bindings:
         return name
 
     def bind(self, name: str, ref: Ref) -> None:
+        old = self.scope.bindings.get(name)
+        if isinstance(old, NameRef) and _may_be_thread_pool(old) and isinstance(ref, NameRef) and _is_pool(ref) and not _may_be_thread_pool(ref):
+            # `Pool = multiprocessing.dummy.Pool` in one branch, `multiprocessing.Pool` in the
+            # other: without following branches, keep the pool class that may run threads
+            return
         self.scope.bindings[name] = ref
         if self.scope.kind == "module":
             self.summary.names[name] = ref
@@ -175,6 +184,19 @@ class Bindings:
                 return InstanceRef(q)
             return UNKNOWN
         return UNKNOWN
+
+    def annotation_ref(self, node: cst.BaseExpression) -> Ref:
+        """What a type annotation names; a string annotation (`"Config"`) is read as the name in it."""
+        if isinstance(node, cst.SimpleString):
+            text = node.evaluated_value if isinstance(node.evaluated_value, str) else ""
+            parts = text.strip().split(".")
+            if not parts or not all(p.isidentifier() for p in parts):
+                return UNKNOWN
+            ref = self.lookup(parts[0])
+            for part in parts[1:]:
+                ref = self._attribute(ref, part)
+            return ref
+        return self.ref_of(node)
 
     def _attribute(self, base: Ref, attr: str) -> Ref:
         if isinstance(base, NameRef):

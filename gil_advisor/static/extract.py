@@ -152,8 +152,20 @@ class Extractor(cst.CSTVisitor):
                 names.bind(name, NameRef(names.full(qual)))
         scope = Scope("function", qual, rec, co_qualname=co_qualname)
         full = names.full(qual)
+        if isinstance(node, cst.FunctionDef) and node.returns is not None:
+            # `def pool(self) -> ThreadPoolExecutor:`: the annotation says what comes back
+            annotated = names.annotation_ref(node.returns.annotation)
+            if isinstance(annotated, NameRef):
+                rec.returns.append(InstanceRef(annotated.qualname))
+        annotations = {p.name.value: p.annotation for p in (*node.params.posonly_params, *node.params.params)}
         for i, p in enumerate(params):
             scope.bindings[p] = ParamRef(full, i, p)
+            ann = annotations.get(p)
+            if ann is not None:
+                # `executor: ThreadPoolExecutor`: a pool whatever the callers pass
+                annotated = names.annotation_ref(ann.annotation)
+                if isinstance(annotated, NameRef) and annotated.qualname in POOLS_BY_CLASS:
+                    scope.bindings[p] = PoolRef(annotated.qualname, -1)
         if parent.kind == "class" and params and "builtins.staticmethod" not in decorators:
             cls_full = names.full(parent.qualname)
             if "builtins.classmethod" in decorators:

@@ -205,21 +205,28 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
     if "\0" in text:
         raise SourceError("syntax error: the file contains null bytes")
     try:
-        tree = ast.parse(text, filename=path)
+        tree: Optional[ast.AST] = ast.parse(text, filename=path)
     except SyntaxError as exc:
-        raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno})") from None
+        # Syntax newer than this interpreter (`def f[T]()` read by 3.11) may still be valid
+        # for the project's Python: libcst's grammar is the judge, positions come from it.
+        tree = None
+        syntax_error = f"syntax error: {exc.msg} (line {exc.lineno})"
     except RecursionError:
         raise SourceError("skipped: too deeply nested for the analyzer (RecursionError)") from None
     except MemoryError:
         raise SourceError("skipped: too large to parse in the memory available (MemoryError)") from None
     except ValueError as exc:
         raise SourceError(f"syntax error: {exc}") from None
-    depth = _max_depth(tree)
+    depth = _max_depth(tree) if tree is not None else 0
     if depth > MAX_DEPTH:
         raise SourceError(f"skipped: nested {depth} levels deep, over the analyzer's limit of {MAX_DEPTH}")
+    if tree is None and not _shallow(text):
+        raise SourceError(syntax_error)  # libcst's native parser must not meet deep nesting unchecked
     try:
         module_node = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
+        if tree is None:
+            raise SourceError(syntax_error) from None
         raise SourceError(f"libcst cannot parse this file: {str(exc).splitlines()[0]} (line {exc.raw_line})") from None
     except RecursionError:
         raise SourceError("skipped: too deeply nested for the analyzer (RecursionError)") from None
@@ -233,6 +240,26 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         raise SourceError("skipped: too deeply nested for the analyzer") from None
     finally:
         sys.setrecursionlimit(limit)
+
+
+def _shallow(text: str, limit: int = MAX_DEPTH // 4) -> bool:
+    """Brackets and blocks nest less than `limit` deep, by the tokenizer (for text ast rejected)."""
+    depth = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.OP and tok.string in "([{":
+                depth += 1
+            elif tok.type == tokenize.OP and tok.string in ")]}":
+                depth -= 1
+            elif tok.type == tokenize.INDENT:
+                depth += 1
+            elif tok.type == tokenize.DEDENT:
+                depth -= 1
+            if depth > limit:
+                return False
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def _max_depth(tree: ast.AST) -> int:

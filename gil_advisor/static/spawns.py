@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
 from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef, ParamRef, PoolRef, Ref
-from gil_advisor.static.resolve import Resolver, Target
+from gil_advisor.static.resolve import FunctionHandle, Resolver, Target
 from gil_advisor.static.spawn_forms import (
     EVERY_POOL_THREAD,
     FORMS_BY_NAME,
@@ -96,6 +96,46 @@ def _with_pool(resolver: Resolver, summary: ModuleSummary, rec: SpawnRec) -> Opt
     return replace(rec, kind=kind, pool_size=pool.size, receiver=None)
 
 
+def _class_of(resolver: Resolver, q: str, depth: int) -> Optional[str]:
+    """The class of what `q` denotes when called: a class, or a function annotated or seen to return one."""
+    if resolver.cls(q) is not None:
+        return q
+    handle = resolver.function(q)
+    if handle is None or depth > MAX_POOL_HOPS:
+        return None
+    for r in handle.rec.returns:
+        if isinstance(r, InstanceRef):
+            found = _class_of(resolver, r.cls, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _method_of_result(resolver: Resolver, q: str, depth: int) -> Optional[FunctionHandle]:
+    """`ThreadPoolConfig.global_config().get_executor`: the method of the class a call returns."""
+    if "." not in q:
+        return None
+    head, meth = q.rsplit(".", 1)
+    cls = _class_of(resolver, head, depth + 1)
+    return resolver.method(cls, meth) if cls is not None else None
+
+
+def _overrides(resolver: Resolver, method: FunctionHandle) -> list[FunctionHandle]:
+    """The same method in the loaded subclasses of its class (an abstract factory's overrides)."""
+    if method.rec.cls is None:
+        return []
+    base = resolver.full(method.summary, method.rec.cls)
+    out = []
+    for summary in resolver.project.loaded():
+        for crec in summary.classes.values():
+            full = resolver.full(summary, crec.qualname)
+            if full == base or method.rec.name not in crec.methods:
+                continue
+            if any(resolver.full(s, c.qualname) == base for s, c in resolver.mro(full)):
+                out.append(FunctionHandle(summary, summary.functions[crec.methods[method.rec.name]]))
+    return out
+
+
 def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optional[PoolRef]:
     """The pool a receiver holds: an attribute of its class, what a factory returns, what the
     callers pass for a parameter, a module-level pool. None when none is found."""
@@ -111,10 +151,11 @@ def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optiona
     if isinstance(ref, InstanceRef):  # make_pool(), self._get_executor()
         if ref.cls in POOLS_BY_CLASS:
             return PoolRef(ref.cls, None)
-        handle = resolver.function(ref.cls)
+        handle = resolver.function(ref.cls) or _method_of_result(resolver, ref.cls, depth)
         if handle is None:
             return None
-        found = [find_pool(resolver, r, depth + 1) for r in handle.rec.returns]
+        handles = [handle] + _overrides(resolver, handle)  # self._get_executor(): any subclass's
+        found = [find_pool(resolver, r, depth + 1) for h in handles for r in h.rec.returns]
         return next((p for p in found if p is not None and p.cls in THREAD_POOLS), None)
     if isinstance(ref, ParamRef):  # a pool passed in: what do the callers pass?
         handle = resolver.function(ref.func)
@@ -200,10 +241,12 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
     method = spawn.method
     if policy is EVERY_POOL_THREAD:
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"`{method}` runs the worker on every pool thread"
-    elif policy is ONE_TASK_PER_CALL and (rec.waited or (rec.var and [rec.var, rec.loop] in spawn.where.waits)):
+    elif policy is ONE_TASK_PER_CALL and (rec.waited or (in_loop and rec.var and [rec.var, rec.loop] in spawn.where.waits)):
         spawn.why = f"each task's result is waited for before the next `{method}`"
     elif policy is ONE_TASK_PER_CALL and in_loop:
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"`{method}` is called in a loop"
+    elif policy is ONE_TASK_PER_CALL and any(t.handle is not None and t.handle.rec is spawn.where for t in spawn.targets):
+        spawn.concurrent, spawn.threads, spawn.why = True, size, f"the worker `{method}`s itself: a recursive fan-out"
     elif policy is ONE_TASK_PER_CALL and sum(1 for s in siblings if s.form.policy is ONE_TASK_PER_CALL) >= 2:
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"several `{method}` calls share the pool"
     else:
