@@ -206,8 +206,7 @@ class Overrides:
     min_confidence: Optional[str] = None
     jobs: Optional[int] = None
     cache_dir: Optional[str] = None
-    no_cache: bool = False
-    default_cache_dir: str = DEFAULT_CACHE_DIR  # "" for front doors that never cache
+    no_cache: bool = False  # trace and the flake8 plugin never cache
 
 
 def resolve(paths: Sequence[str], overrides: Overrides = Overrides()) -> Options:
@@ -226,7 +225,7 @@ def resolve(paths: Sequence[str], overrides: Overrides = Overrides()) -> Options
     if overrides.no_cache:
         return replace(options, cache_dir="")
     if not options.cache_dir:
-        return replace(options, cache_dir=overrides.default_cache_dir)
+        return replace(options, cache_dir=DEFAULT_CACHE_DIR)
     return options
 
 
