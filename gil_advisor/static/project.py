@@ -220,7 +220,8 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
     try:
         module_node = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise SourceError(f"libcst cannot parse this file: {str(exc).splitlines()[0]} (line {exc.raw_line})") from None
+        # ast accepted it, so the file is valid Python: this is a limit of the analyzer's parser
+        raise SourceError(f"skipped: valid Python that libcst, the analyzer's parser, cannot read: {str(exc).splitlines()[0]} (line {exc.raw_line})") from None
     except RecursionError:
         raise SourceError("skipped: too deeply nested for the analyzer (RecursionError)") from None
     except MemoryError:
