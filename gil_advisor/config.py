@@ -119,6 +119,8 @@ def _read_text(path: Path) -> str:
     try:
         return read_limited(str(path), MAX_CONFIG_BYTES).decode("utf-8")
     except ReadError as exc:
+        if exc.too_large:
+            raise ConfigError(f"{path}: over {MAX_CONFIG_BYTES:,} bytes, too large for a configuration file") from None
         raise ConfigError(f"{path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}") from None

@@ -102,8 +102,9 @@ def _key(path: str) -> str:
 
 
 def _relative(full: str, root: str) -> str:
-    """The path below the walked root, so patterns never match the root's own ancestors."""
-    return os.path.relpath(full, root)
+    """The path below the walked root (os.walk joins onto it), so patterns never match the
+    root's own ancestors."""
+    return full[len(root):].lstrip(os.sep)
 
 
 def _excluded(name: str, rel: str, patterns: tuple) -> bool:
