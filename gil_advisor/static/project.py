@@ -71,14 +71,14 @@ def find_files(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
         where = exc.filename if isinstance(exc.filename, str) else str(exc.filename)
         errors.append(FileError(where, f"cannot read directory: {exc.strerror or exc}"))
 
-    for given in paths:
+    for given in map(os.fspath, paths):
         try:
             is_dir = stat.S_ISDIR(os.stat(given).st_mode)
         except (OSError, ValueError) as exc:
-            errors.append(FileError(str(given), f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
+            errors.append(FileError(given, f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
             continue
         if not is_dir:
-            found.setdefault(_key(given), str(given))  # not a regular file? the read says so
+            found.setdefault(_key(given), given)  # not a regular file? the read says so
             continue
         for root, dirs, files in os.walk(given, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not _excluded(d, _relative(os.path.join(root, d), given), patterns))
