@@ -143,6 +143,8 @@ def _read_text(path: Path) -> str:
     try:
         return read_limited(str(path), MAX_CONFIG_BYTES).decode("utf-8")
     except ReadError as exc:
+        if exc.too_large:
+            raise ConfigError(f"{path}: over {MAX_CONFIG_BYTES:,} bytes, too large for a configuration file") from None
         raise ConfigError(f"{path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
@@ -259,10 +261,9 @@ class Overrides:
     min_confidence: Optional[str] = None
     jobs: Optional[int] = None
     cache_dir: Optional[str] = None
-    no_cache: bool = False
+    no_cache: bool = False  # trace and the flake8 plugin never cache
     force_exclude: Optional[bool] = None
     python: Optional[str] = None
-    default_cache_dir: str = DEFAULT_CACHE_DIR  # "" for front doors that never cache
 
 
 def resolve(paths: Sequence[str], overrides: Overrides = Overrides()) -> Options:
@@ -283,7 +284,7 @@ def resolve(paths: Sequence[str], overrides: Overrides = Overrides()) -> Options
     if overrides.no_cache:
         return replace(options, cache_dir="")
     if not options.cache_dir:
-        return replace(options, cache_dir=overrides.default_cache_dir)
+        return replace(options, cache_dir=DEFAULT_CACHE_DIR)
     return options
 
 

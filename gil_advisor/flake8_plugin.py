@@ -36,11 +36,11 @@ class GilAdvisorPlugin:
     def parse_options(cls, options) -> None:
         try:
             # flake8 runs from the project root: the configuration is found from there
-            base = Options.resolve([], Overrides(default_cache_dir=""))
+            base = Options.resolve([], Overrides(no_cache=True))
         except ConfigError:
             base = Options()  # flake8 is not the place to fail on our config; `gil-advisor check` reports it
-        # flake8 does the selecting (--select/--ignore/noqa); it has no cache
-        cls._options = replace(base, min_confidence=options.gil_min_confidence, select=(), ignore=(), cache_dir="")
+        # flake8 does the selecting (--select/--ignore/noqa)
+        cls._options = replace(base, min_confidence=options.gil_min_confidence, select=(), ignore=())
 
     def run(self) -> Iterator[tuple]:
         report = check_source(self.filename, "".join(self.lines), self._options, apply_noqa=False)

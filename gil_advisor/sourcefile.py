@@ -24,6 +24,10 @@ _KINDS = (
 class ReadError(Exception):
     """Why a file was not read; the message is the one diagnostic for it."""
 
+    def __init__(self, message: str, too_large: bool = False):
+        super().__init__(message)
+        self.too_large = too_large
+
 
 def kind_of(mode: int) -> str:
     for test, name in _KINDS:
@@ -50,7 +54,7 @@ def read_limited(path: str, max_bytes: int, follow_symlinks: bool = True) -> byt
         if not stat.S_ISREG(st.st_mode):
             raise ReadError(f"skipped: {kind_of(st.st_mode)}, not a regular file")
         if st.st_size > max_bytes:
-            raise ReadError(size_message(st.st_size, max_bytes))
+            raise ReadError(size_message(st.st_size, max_bytes), too_large=True)
         fd = os.open(path, _OPEN_FLAGS | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0)))
     except OSError as exc:
         raise ReadError(f"cannot read: {exc.strerror or exc}") from None
@@ -59,7 +63,7 @@ def read_limited(path: str, max_bytes: int, follow_symlinks: bool = True) -> byt
         if not stat.S_ISREG(st.st_mode):
             raise ReadError(f"skipped: {kind_of(st.st_mode)}, not a regular file")
         if st.st_size > max_bytes:
-            raise ReadError(size_message(st.st_size, max_bytes))
+            raise ReadError(size_message(st.st_size, max_bytes), too_large=True)
         chunks = []
         left = max_bytes + 1  # one byte more tells a file that grew past the limit
         while left > 0:
@@ -70,7 +74,7 @@ def read_limited(path: str, max_bytes: int, follow_symlinks: bool = True) -> byt
             left -= len(chunk)
         data = b"".join(chunks)
         if len(data) > max_bytes:
-            raise ReadError(size_message(len(data), max_bytes))
+            raise ReadError(size_message(len(data), max_bytes), too_large=True)
         return data
     except OSError as exc:
         raise ReadError(f"cannot read: {exc.strerror or exc}") from None

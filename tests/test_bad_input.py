@@ -77,3 +77,23 @@ def test_default_size_limit_keeps_one_file_under_a_gigabyte_and_says_why(write):
     assert f"{len(body):,} bytes" in err.message and "limit of 1,000,000 bytes" in err.message
     assert "raise max-file-size" in err.message and "memory" in err.message
     assert len(report.findings) == 1
+
+
+def test_valid_files_beyond_the_parsers_limits_are_skipped_not_called_unparsable(write):
+    """Valid Python that is too deep for ast's recursion limit or too long for libcst's parser
+    is one "skipped" diagnostic; "cannot parse" or "syntax error" would blame a valid file."""
+    root = write(
+        {
+            "adds.py": "from threading import Thread\nx = 1" + " + 1" * 20_000 + "\n",
+            "elifs.py": "from threading import Thread\nif x:\n  pass\n" + "elif x:\n  pass\n" * 3000,
+            "strs.py": "from threading import Thread\nx = " + " ".join(['"a"'] * 30_000) + "\n",
+            "good.py": GOOD,
+        }
+    )
+    report = check([str(root)])
+    messages = {e.path.rsplit("/", 1)[-1]: e.message for e in report.errors}
+    assert sorted(messages) == ["adds.py", "elifs.py", "strs.py"]
+    for name, message in messages.items():
+        assert message.startswith("skipped: "), (name, message)
+        assert "cannot parse" not in message and "syntax error" not in message
+    assert len(report.findings) == 1

@@ -39,3 +39,18 @@ def test_flake8_clean_and_broken_files(tmp_path):
     r = flake8("--select", "GIL,E999", str(tmp_path), cwd=tmp_path)
     assert "Traceback" not in r.stderr
     assert "E999" in r.stdout and "GIL" not in r.stdout
+
+
+def test_check_source_is_the_public_door_the_plugin_uses():
+    from gil_advisor.api import check, check_source
+    from gil_advisor.config import Options
+
+    path = str(FIXTURES / "neg_noqa_gil001.py")
+    text = (FIXTURES / "neg_noqa_gil001.py").read_text()
+    assert check_source(path, text).findings == check([path]).findings == []
+    unfiltered = check_source(path, text, apply_noqa=False).findings
+    assert [f.code for f in unfiltered] == ["GIL001"]
+    small = check_source(path, text, Options(max_file_size=100))
+    assert small.findings == [] and "max-file-size" in small.errors[0].message
+    # text the plugin may hand over: a lone surrogate must not raise
+    assert check_source("x.py", "import threading\nx = '\ud800'\n").findings == []

@@ -176,3 +176,10 @@ def test_check_and_trace_apply_the_same_configuration(tmp_path, config):
     assert report["static"]["source"] == "api.check"
     assert sorted((f["code"], f["worker"]) for f in report["findings"]) == checked
     assert not (tmp_path / ".gil-advisor-cache").exists()  # trace leaves the program's folder alone
+
+
+def test_oversized_config_file_is_refused_by_name(tmp_path):
+    big = tmp_path / "pyproject.toml"
+    big.write_text("[tool.gil-advisor]\nselect = ['GIL001']\n" + "# padding\n" * 120_000)
+    with pytest.raises(ConfigError, match="too large for a configuration file"):
+        load(start=str(tmp_path))

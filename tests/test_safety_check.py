@@ -185,13 +185,18 @@ def locked_tree():
     root = Path(tempfile.mkdtemp(prefix="gil-advisor-locked-"))
     try:
         root.chmod(0o755)
+        if as_user() is not None:
+            probe = run(["site"], root, user=as_user())
+            if probe.returncode != 0:  # e.g. libpython under /root, which nobody may not read
+                pytest.skip(f"this interpreter does not run as an unprivileged user: {probe.stderr.strip()[:100]}")
         (root / "good.py").write_text(POS)
         (root / "locked").mkdir()
         (root / "locked" / "w.py").write_text(POS)
         (root / "locked").chmod(0)
         yield root
     finally:
-        (root / "locked").chmod(0o755)
+        if (root / "locked").exists():
+            (root / "locked").chmod(0o755)
         shutil.rmtree(root)
 
 
@@ -213,3 +218,33 @@ def test_unreadable_folder_as_the_first_path_is_a_diagnostic(locked_tree):
     assert r.returncode == 1
     assert "locked: error: cannot read directory: Permission denied" in r.stderr
     assert "good.py:23:21: GIL001" in r.stdout
+
+
+def test_unreadable_folder_in_process(tmp_path, monkeypatch):
+    """The same without a second user: listing or stat-ing inside `locked` is refused."""
+    from gil_advisor.api import check as api_check
+
+    project(tmp_path, {"good.py": POS, "locked/w.py": POS})
+    locked = str(tmp_path / "locked")
+    real_scandir, real_stat = os.scandir, os.stat
+
+    def refuse(path):
+        if os.fspath(path).startswith(locked + os.sep):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    def scandir(path="."):
+        if os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    def stat(path, *args, **kwargs):
+        refuse(path)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "stat", stat)
+    for paths in ([str(tmp_path)], [locked, str(tmp_path / "good.py")]):
+        report = api_check(paths)
+        assert [e.message for e in report.errors] == ["cannot read directory: Permission denied"], paths
+        assert report.errors[0].path == locked
+        assert len(report.findings) == 1

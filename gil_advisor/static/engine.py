@@ -159,7 +159,7 @@ def check_source(filename: str, text: str, options: Optional[Options] = None, ap
     the modules it uses are read from disk beside it, never imported."""
     options = options or Options()
     report = Report(files_checked=1)
-    data = text.encode("utf-8", "surrogateescape")
+    data = text.encode("utf-8", "surrogatepass")  # only measured and searched, never decoded
     if len(data) > options.max_file_size:
         report.errors = [FileError(filename, size_message(len(data), options.max_file_size))]
         return report

@@ -71,14 +71,14 @@ def find_files(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
         where = exc.filename if isinstance(exc.filename, str) else str(exc.filename)
         errors.append(FileError(where, f"cannot read directory: {exc.strerror or exc}"))
 
-    for given in paths:
+    for given in map(os.fspath, paths):
         try:
             is_dir = stat.S_ISDIR(os.stat(given).st_mode)
         except (OSError, ValueError) as exc:
-            errors.append(FileError(str(given), f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
+            errors.append(FileError(given, f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
             continue
         if not is_dir:
-            found.setdefault(_key(given), str(given))  # not a regular file? the read says so
+            found.setdefault(_key(given), given)  # not a regular file? the read says so
             continue
         for root, dirs, files in os.walk(given, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not _excluded(d, _relative(os.path.join(root, d), given), patterns))
@@ -102,8 +102,9 @@ def _key(path: str) -> str:
 
 
 def _relative(full: str, root: str) -> str:
-    """The path below the walked root, so patterns never match the root's own ancestors."""
-    return os.path.relpath(full, root)
+    """The path below the walked root (os.walk joins onto it), so patterns never match the
+    root's own ancestors."""
+    return full[len(root):].lstrip(os.sep)
 
 
 def _excluded(name: str, rel: str, patterns: tuple) -> bool:
@@ -227,7 +228,8 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
     except cst.ParserSyntaxError as exc:
         if tree is None:
             raise SourceError(syntax_error) from None
-        raise SourceError(f"libcst cannot parse this file: {str(exc).splitlines()[0]} (line {exc.raw_line})") from None
+        # ast accepted it, so the file is valid Python: this is a limit of the analyzer's parser
+        raise SourceError(f"skipped: valid Python that libcst, the analyzer's parser, cannot read: {str(exc).splitlines()[0]} (line {exc.raw_line})") from None
     except RecursionError:
         raise SourceError("skipped: too deeply nested for the analyzer (RecursionError)") from None
     except MemoryError:
