@@ -39,7 +39,7 @@ class Options:
     exclude: tuple[str, ...] = ()
     min_confidence: str = "medium"
     max_file_size: int = MAX_FILE_SIZE_DEFAULT
-    max_depth: int = 4  # how deep to follow a worker's calls into helpers
+    max_depth: int = 8  # how deep to follow a worker's calls into helpers (wrappers nest: run -> invoke -> python -> execute -> subprocess)
     releases_gil: tuple[str, ...] = ()  # the user's own names that release the GIL
     blocking: tuple[str, ...] = ()  # ... that block (I/O, waiting)
     holds_gil: tuple[str, ...] = ()  # ... that hold it

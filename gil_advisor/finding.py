@@ -153,6 +153,9 @@ class SpawnSite:
     estimate: str  # the work model's one line
     held_share: Optional[float]  # estimated share of the worker's time with the GIL held
     outcome: str  # "reported GIL001" or why not
+    held: float = 0.0  # the work model's units (about 50 ns each): GIL held
+    released: float = 0.0  # ... GIL released (I/O, sleeps, native kernels)
+    unseen: float = 0.0  # weight of calls the analyzer cannot see into
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

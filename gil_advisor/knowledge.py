@@ -17,13 +17,14 @@ HOLDS = "holds"  # C code that keeps the GIL for the whole call (threads cannot 
 RELEASES = "releases"  # native code that releases the GIL while it works
 BLOCKING = "blocking"  # network, processes, sleeps: milliseconds with the GIL released
 FILE = "file"  # local file system calls: microseconds with the GIL released
+PROCESS = "process"  # starting and waiting for another program: milliseconds to minutes, GIL released
 MAYBE_IO = "maybe-io"  # a method name that is I/O on sockets or files, on a receiver of unknown type
 WAIT = "wait"  # waiting for work from another thread (queue.get, events): neither work nor I/O
 SYNC = "sync"  # locks and signals between threads (acquire, put, notify): bookkeeping
 PYTHON = "python"  # cheap builtin or pure-Python helper: counts as interpreter work
 LIBRARY = "library"  # a call into a pure-Python library that is not installed: interpreter work
 NEUTRAL = "neutral"  # bookkeeping (logging, print, thread start): evidence of nothing
-EFFECTS = frozenset({HOLDS, RELEASES, BLOCKING, FILE, MAYBE_IO, WAIT, SYNC, PYTHON, LIBRARY, NEUTRAL})
+EFFECTS = frozenset({PROCESS, HOLDS, RELEASES, BLOCKING, FILE, MAYBE_IO, WAIT, SYNC, PYTHON, LIBRARY, NEUTRAL})
 
 S_FACTS = "shared/gil-facts.md"
 PURE_PYTHON_SOURCE = "pure-Python distribution on PyPI (py3-none-any wheel); followed from source when installed"
@@ -93,10 +94,10 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("ssl.*", BLOCKING, "Modules/_ssl.c PySSL_BEGIN_ALLOW_THREADS"),
     ("select.*", BLOCKING, "Modules/selectmodule.c"),
     ("selectors.*", BLOCKING, "select/epoll system calls"),
-    ("subprocess.*", BLOCKING, "os.waitpid releases the GIL"),
-    ("os.system", BLOCKING, "waits for a child process"),
-    ("os.popen", BLOCKING, "waits for a child process"),
-    ("os.wait*", BLOCKING, "posixmodule.c os_waitpid_impl"),
+    ("subprocess.*", PROCESS, "os.waitpid releases the GIL"),
+    ("os.system", PROCESS, "waits for a child process"),
+    ("os.popen", PROCESS, "waits for a child process"),
+    ("os.wait*", PROCESS, "posixmodule.c os_waitpid_impl"),
     ("os.read", BLOCKING, "Python/fileutils.c _Py_read"),
     ("os.write", BLOCKING, "Python/fileutils.c _Py_write"),
     ("os.fsync", FILE, "system call"),
@@ -201,7 +202,7 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     (".wait", WAIT, "Event/Condition wait for another thread"), (".acquire", SYNC, "Lock"),
     (".task_done", SYNC, "queue.Queue.task_done"), (".notify", SYNC, "Condition"),
     (".notify_all", SYNC, "Condition"), (".release", SYNC, "Lock"), (".set", SYNC, "Event"),
-    (".communicate", BLOCKING, "subprocess"), (".poll", MAYBE_IO, "select.poll (or a method of that name on anything else)"),
+    (".communicate", PROCESS, "subprocess"), (".poll", MAYBE_IO, "select.poll (or a method of that name on anything else)"),
     (".execute", MAYBE_IO, "DB-API cursor; sqlite3 stmt_step releases the GIL (or a method of that name on anything else)"),
     (".executemany", BLOCKING, "DB-API cursor"), (".fetchall", BLOCKING, "DB-API cursor"),
     (".fetchone", BLOCKING, "DB-API cursor"), (".fetchmany", BLOCKING, "DB-API cursor"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from gil_advisor.finding import Evidence, Location
-from gil_advisor.knowledge import BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT, Knowledge
+from gil_advisor.knowledge import PROCESS, BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT, Knowledge
 from gil_advisor.static import work_model as wm
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.summary import CallRec, LoopRec
@@ -97,7 +97,7 @@ def _known_cost(effect: str, in_loop: bool, name: str) -> tuple[Estimate, bool]:
 
 
 class WorkClassifier:
-    def __init__(self, resolver: Resolver, knowledge: Knowledge, max_depth: int = 4):
+    def __init__(self, resolver: Resolver, knowledge: Knowledge, max_depth: int = 8):
         self.resolver = resolver
         self.knowledge = knowledge
         self.max_depth = max_depth
@@ -146,7 +146,7 @@ class WorkClassifier:
         """Does the loop at this position call anything that blocks (`while not ev.wait(1): pass`)?"""
         ids = {lp.id for lp in handle.rec.loops if (lp.line, lp.col) == (loop_line, loop_col)}
         return any(
-            self._effect(handle, c, self.max_depth).effect in (BLOCKING, FILE, MAYBE_IO, WAIT, SYNC, IO)
+            self._effect(handle, c, self.max_depth).effect in (BLOCKING, PROCESS, FILE, MAYBE_IO, WAIT, SYNC, IO)
             for c in handle.rec.calls
             if c.loop in ids
         )
@@ -200,6 +200,9 @@ class WorkClassifier:
             total.add(est)
         if recursive is not None:
             total = total.scaled(wm.RECURSION_TRIPS)
+        biggest = max(total.held, total.io, total.native, total.unknown)
+        if biggest > wm.CAP:
+            total = total.scaled(wm.CAP / biggest)
         return self._decide(handle, total, contributions, effects, trips, recursive)
 
     @staticmethod

@@ -241,6 +241,9 @@ def _site(entry, reported: list[Finding], raised: list[Finding], config: Options
         estimate=work.headline if work else "",
         held_share=round(work.estimate.held_share, 3) if work and work.estimate.known else None,
         outcome=outcome,
+        held=round(work.estimate.held, 1) if work else 0.0,
+        released=round(work.estimate.io + work.estimate.native, 1) if work else 0.0,
+        unseen=round(work.estimate.unknown, 1) if work else 0.0,
     )
 
 

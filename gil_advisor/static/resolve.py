@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from gil_advisor.static.project import Project
+from gil_advisor.static.refs import InstanceRef
 from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, ModuleSummary, Ref
 
 THREAD_BASES = frozenset({"threading.Thread"})
@@ -45,6 +46,8 @@ class Resolver:
     def __init__(self, project: Project):
         self.project = project
         self._callers: dict[str, list] = {}
+        self._subclass_methods: dict[tuple[str, str], Optional[FunctionHandle]] = {}
+        self._mentioned: set[str] = set()
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
@@ -83,7 +86,37 @@ class Resolver:
             cls_name, meth = rest.rsplit(".", 1)
             if cls_name in summary.classes:
                 return self.method(f"{self.full(summary, cls_name)}", meth)
+            # `config.get` for a module-level `config = Config()`, imported from elsewhere
+            bound = summary.names.get(cls_name)
+            if isinstance(bound, InstanceRef) and bound.cls != q:
+                cls = self.class_of(bound.cls)
+                return self.method(cls, meth) if cls is not None else None
         return None
+
+    def class_of(self, q: str, depth: int = 0) -> Optional[str]:
+        """The class of what calling `q` gives: `q` itself if it is a class, else what the function
+        is annotated or seen to return (`RevInfo.from_config(...)` returns `cls(...)`)."""
+        if depth > MAX_ALIAS_HOPS:
+            return None
+        if self.cls(q) is not None:
+            return q
+        handle = self.function(q) or self.method_of_result(q, depth + 1)
+        if handle is None:
+            return None
+        for r in handle.rec.returns:
+            if isinstance(r, InstanceRef) and r.cls != q:
+                found = self.class_of(r.cls, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def method_of_result(self, q: str, depth: int = 0) -> Optional[FunctionHandle]:
+        """`make_config().get_executor`: the method of the class a call returns."""
+        if "." not in q or depth > MAX_ALIAS_HOPS:
+            return None
+        head, meth = q.rsplit(".", 1)
+        cls = self.class_of(head, depth + 1)
+        return self.method(cls, meth) if cls is not None else None
 
     def cls(self, qualified: str) -> Optional[tuple[ModuleSummary, ClassRec]]:
         summary, q = self.canonical(qualified)
@@ -112,6 +145,26 @@ class Resolver:
                 return FunctionHandle(summary, summary.functions[rec.methods[name]])
         return None
 
+    def method_in_subclasses(self, cls_q: str, name: str) -> Optional[FunctionHandle]:
+        """`self.invoke()` in a mixin: the method as a loaded subclass of `cls_q` has it."""
+        key = (cls_q, name)
+        if key in self._subclass_methods:
+            return self._subclass_methods[key]
+        found = None
+        self._load_mentioning(cls_q.rsplit(".", 1)[-1])  # subclasses name their base
+        for summary in list(self.project.loaded()):
+            for crec in summary.classes.values():
+                full = self.full(summary, crec.qualname)
+                if full == cls_q or not any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
+                    continue
+                found = self.method(full, name)
+                if found is not None:
+                    break
+            if found is not None:
+                break
+        self._subclass_methods[key] = found
+        return found
+
     def is_thread_class(self, cls_q: str) -> bool:
         for _, rec in self.mro(cls_q):
             for base in rec.bases:
@@ -139,6 +192,12 @@ class Resolver:
             return [Target(external=self._external_name(ref["q"]), form="external")]
         if t == "method":
             handle = self.method(ref["cls"], ref["name"])
+            if handle is None and self.cls(ref["cls"]) is None:
+                # a method of what a factory returned: `RevInfo.from_config(repo).update()`
+                handle = self.method_of_result(f"{ref['cls']}.{ref['name']}")
+            elif handle is None:
+                # a mixin calling a method its concrete subclasses get from another base
+                handle = self.method_in_subclasses(ref["cls"], ref["name"])
             if handle is not None:
                 return [Target(handle=handle, form="method", bound_to=ref["cls"])]
             return [Target(external=f"{self._external_name(ref['cls'])}.{ref['name']}", form="external")]
@@ -172,6 +231,20 @@ class Resolver:
                 tg.via.insert(0, f"parameter `{ref['name']}` of {ref['func']} (called at {call.line})")
                 out.append(tg)
         return out or [Target(form="unknown")]
+
+    def _load_mentioning(self, word: str) -> None:
+        """Parse the project's modules whose text contains `word` (once per word)."""
+        if word in self._mentioned:
+            return
+        self._mentioned.add(word)
+        pattern = re.compile(rb"\b" + re.escape(word.encode()) + rb"\b")
+        self.project.discover_roots()
+        for module, src in list(self.project.files.items()):
+            if module in self.project.summaries or self.project.is_library(module):
+                continue
+            data = self.project.read_source(src.path)
+            if data is not None and word.encode() in data and pattern.search(data):
+                self.project.summary(module)
 
     def callers(self, func_q: str) -> list[tuple[ModuleSummary, CallRec]]:
         if func_q in self._callers:

@@ -96,30 +96,6 @@ def _with_pool(resolver: Resolver, summary: ModuleSummary, rec: SpawnRec) -> Opt
     return replace(rec, kind=kind, pool_size=pool.size, receiver=None)
 
 
-def _class_of(resolver: Resolver, q: str, depth: int) -> Optional[str]:
-    """The class of what `q` denotes when called: a class, or a function annotated or seen to return one."""
-    if resolver.cls(q) is not None:
-        return q
-    handle = resolver.function(q)
-    if handle is None or depth > MAX_POOL_HOPS:
-        return None
-    for r in handle.rec.returns:
-        if isinstance(r, InstanceRef):
-            found = _class_of(resolver, r.cls, depth + 1)
-            if found is not None:
-                return found
-    return None
-
-
-def _method_of_result(resolver: Resolver, q: str, depth: int) -> Optional[FunctionHandle]:
-    """`ThreadPoolConfig.global_config().get_executor`: the method of the class a call returns."""
-    if "." not in q:
-        return None
-    head, meth = q.rsplit(".", 1)
-    cls = _class_of(resolver, head, depth + 1)
-    return resolver.method(cls, meth) if cls is not None else None
-
-
 def _overrides(resolver: Resolver, method: FunctionHandle) -> list[FunctionHandle]:
     """The same method in the loaded subclasses of its class (an abstract factory's overrides)."""
     if method.rec.cls is None:
@@ -151,7 +127,7 @@ def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optiona
     if isinstance(ref, InstanceRef):  # make_pool(), self._get_executor()
         if ref.cls in POOLS_BY_CLASS:
             return PoolRef(ref.cls, None)
-        handle = resolver.function(ref.cls) or _method_of_result(resolver, ref.cls, depth)
+        handle = resolver.function(ref.cls) or resolver.method_of_result(ref.cls)
         if handle is None:
             return None
         handles = [handle] + _overrides(resolver, handle)  # self._get_executor(): any subclass's

@@ -1,8 +1,8 @@
 """How long things take, roughly, and whether the GIL is held meanwhile: the work model.
 
 Costs are in units of about 50 ns of interpreter time (one bytecode-level step). They are
-orders of magnitude, not measurements: a network round trip is ~1 ms, a local file call
-~10 us, a json.loads of a line ~10 us, a Python loop iteration ~50 ns. A loop of unknown
+orders of magnitude, not measurements: a subprocess ~50 ms, a network round trip ~5 ms,
+a local file call ~5 us, a json.loads of a line ~10 us, a Python loop iteration ~50 ns. A loop of unknown
 length counts as LOOP_TRIPS iterations; nesting multiplies. What decides a worker is the
 balance of time with the GIL held against time with it released, not which effect exists.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gil_advisor.knowledge import BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT
+from gil_advisor.knowledge import PROCESS, BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT
 
 LOOP_TRIPS = 100  # iterations assumed for a loop whose length the analyzer cannot see
 RECURSION_TRIPS = 1_000  # calls assumed for a recursion
@@ -34,7 +34,8 @@ class CallCost:
 # call's own overhead (GIL held) is most of its time.
 KNOWN_COST = {
     HOLDS: CallCost(held=1_000),
-    BLOCKING: CallCost(io=20_000),
+    BLOCKING: CallCost(io=100_000),  # a network round trip or a sleep: ~5 ms
+    PROCESS: CallCost(io=1_000_000),  # fork, exec and wait: ~50 ms, and the child's own work
     FILE: CallCost(io=100),
     # `.read()`/`.execute()`/`.select()` on an object of unknown type: often I/O, not always
     MAYBE_IO: CallCost(io=2_000, unknown=UNKNOWN_CALL),
@@ -49,6 +50,10 @@ RELEASES_IN_LOOP = CallCost(held=20, native=5)
 # Likewise a GIL-holding C call: on the task's whole input at the top, per item in a loop.
 HOLDS_IN_LOOP = CallCost(held=100)
 RECURSIVE_CALL = 10  # a recursive call: the frame and the call, held
+
+# An estimate past this (0.5 s a call) is scaled down, keeping its balance: assumed loop
+# lengths compound through helpers into figures no call reaches.
+CAP = 10_000_000
 
 # Thresholds of the decision (calibrated on benchmarks/corpus; see docs/rules.md)
 GIL_BOUND_SHARE = 0.75  # held share of the known time from which a worker is GIL-bound
