@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -147,3 +148,30 @@ def test_execv_says_no_report(tmp_path):
     assert p.stdout == "before exec\nexec ok\n"
     assert "os.execv(): its process is replaced, no report will be written" in p.stderr
     assert not out.exists()
+
+
+# -- 11.11: file descriptors --------------------------------------------------------------------
+def _limit_fds():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+
+def test_150_threads_under_a_256_descriptor_limit(tmp_path):
+    out = tmp_path / "r.json"
+    cmd = trace_cmd("--no-static", "--json", str(out), str(PROG), "many_threads", "150")
+    p = subprocess.run(cmd, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_limit_fds)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "opened 40\n"
+    rep = json.loads(out.read_text())
+    assert rep["complete"] is True
+    assert len(rep["threads"]) >= 150
+
+
+def test_descriptors_reused_after_closerange_are_left_alone(tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    p = run(trace_cmd("--no-static", str(PROG), "closerange", str(files)), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "wrote 20" in p.stdout
+    assert "Bad file descriptor" not in p.stderr
+    for i in range(20):
+        assert (files / f"f{i}.txt").read_text() == f"file {i}\n"
