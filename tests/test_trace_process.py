@@ -175,3 +175,26 @@ def test_descriptors_reused_after_closerange_are_left_alone(tmp_path):
     assert "Bad file descriptor" not in p.stderr
     for i in range(20):
         assert (files / f"f{i}.txt").read_text() == f"file {i}\n"
+
+
+# -- 11.8: report paths -------------------------------------------------------------------------
+@pytest.mark.parametrize("option", ["--json", "--html", "--timeline"])
+def test_unwritable_report_path_stops_before_the_program(tmp_path, option):
+    for bad, why in ((str(tmp_path / "missing" / "r.out"), "does not exist"), (str(tmp_path), "is a directory")):
+        p = run(trace_cmd("--no-static", option, bad, str(PROG), "builtins"), cwd=tmp_path)
+        assert p.returncode == 2, p.stderr
+        assert p.stdout == ""  # the program never ran
+        assert p.stderr.count("\n") == 1 and why in p.stderr and option in p.stderr, p.stderr
+        assert "Traceback" not in p.stderr
+
+
+def test_report_paths_are_relative_to_where_trace_started(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    p = run(trace_cmd("--no-static", "--json", "r.json", "--html", "r.html", "--timeline", "t.json",
+                      str(PROG), "chdir", str(elsewhere)), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "moved\n"
+    assert sorted(os.listdir(elsewhere)) == []
+    assert json.loads((tmp_path / "r.json").read_text())["process"]["exit_code"] == 0
+    assert (tmp_path / "r.html").exists() and (tmp_path / "t.json").exists()

@@ -86,5 +86,10 @@ def mode_closerange():
     atexit.register(write_all)
 
 
+def mode_chdir():
+    os.chdir(sys.argv[2])
+    print("moved", flush=True)
+
+
 if __name__ == "__main__":
     globals()["mode_" + sys.argv[1]]()
