@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Optional
 
+from gil_advisor.config import ConfigError
 from gil_advisor.finding import Finding
 from gil_advisor.runtime.backends import BACKENDS, choose_backend
 from gil_advisor.runtime.runner import Outcome, TargetError, TargetRunner
@@ -45,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--findings",
         metavar="FILE",
         help="static findings JSON from `gil-advisor check --format json` (default: analyse the "
-        "target's directory)",
+        "program and the project modules it imports)",
     )
     parser.add_argument("--no-static", action="store_true", help="skip static analysis; measure threads only")
     parser.add_argument("--config", help="read check's options from this pyproject.toml or setup.cfg")
@@ -91,6 +92,7 @@ def _err(stream, msg: str) -> None:
 
 
 def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
+    """The findings to check; raises ValueError (bad --findings), OSError or ConfigError."""
     if args.no_static:
         return [], {"source": "none", "reason": "--no-static"}
     if args.findings:
@@ -100,21 +102,17 @@ def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
             data = json.load(f)
         items = data.get("findings", []) if isinstance(data, dict) else data
         return [Finding.from_dict(d) for d in items], {"source": "file", "path": args.findings}
-    paths = runner.files_to_check()
+    if not runner.path:
+        return [], {"source": "none", "reason": f"{runner.name!r} has no Python source file to analyse"}
+    from gil_advisor.runtime import static_pass
+
+    options = static_pass.StaticOptions(args.config, args.cache_dir, args.no_cache)
     try:
-        from gil_advisor import api  # written alongside; optional until it exists
-    except ImportError as e:
-        return [], {"source": "none", "reason": f"static analysis unavailable: {e}"}
-    try:
-        rep = api.check(paths)
+        return static_pass.analyse(runner.path, runner.path0, options)
+    except ConfigError:
+        raise
     except Exception as e:  # a broken analysis must not stop the program from running
         return [], {"source": "none", "reason": f"static analysis failed: {type(e).__name__}: {e}"}
-    return list(rep.findings), {
-        "source": "api.check",
-        "paths": paths,
-        "files_checked": getattr(rep, "files_checked", None),
-        "errors": [e.to_dict() for e in getattr(rep, "errors", [])],
-    }
 
 
 def import_tracer_modules() -> None:
@@ -223,6 +221,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         findings, static = load_static(args, runner)
+    except ConfigError as e:
+        _err(err, str(e))
+        return 2
     except (OSError, ValueError, KeyError, TypeError) as e:
         _err(err, f"cannot read findings {args.findings!r}: {e}")
         return 2

@@ -89,10 +89,6 @@ class TargetRunner:
         self.locate()
         self.install()
 
-    def files_to_check(self) -> list[str]:
-        """What the static analysis reads by default: the target's directory."""
-        return [os.path.dirname(self.path)] if self.path else []
-
     def shown(self, text: Optional[str]) -> Optional[str]:
         """A file name or argument as text any writer can encode (non-UTF-8 bytes escaped)."""
         return safe_text(text) if text is not None else None

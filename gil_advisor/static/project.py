@@ -18,10 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
-import libcst as cst
-
 from gil_advisor.finding import FileError
-from gil_advisor.static.extract import extract
 from gil_advisor.static.summary import ModuleSummary
 
 DEFAULT_EXCLUDES = (
@@ -152,6 +149,10 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno})") from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise SourceError(f"cannot parse: {type(exc).__name__}: too deeply nested or too large") from None
+    import libcst as cst  # here, not at the top: a run whose files are all cached never needs it
+
+    from gil_advisor.static.extract import extract
+
     depth = _max_depth(tree)
     if depth > MAX_DEPTH:
         raise SourceError(f"skipped: nested {depth} levels deep, over the analyzer's limit of {MAX_DEPTH}")
