@@ -198,3 +198,74 @@ def test_report_paths_are_relative_to_where_trace_started(tmp_path):
     assert sorted(os.listdir(elsewhere)) == []
     assert json.loads((tmp_path / "r.json").read_text())["process"]["exit_code"] == 0
     assert (tmp_path / "r.html").exists() and (tmp_path / "t.json").exists()
+
+
+# -- 11.13: hostile input -----------------------------------------------------------------------
+def _finding(**over):
+    f = {"code": "GIL001", "path": str(PROG), "line": 8, "column": 1, "message": "m", "worker": "process_prog.crunch",
+         "worker_location": {"path": str(PROG), "line": 8, "column": 1}, "confidence": "high",
+         "spawn": "Thread", "threads": "2", "evidence": [], "remedies": []}
+    f.update(over)
+    return f
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"worker_location": {"path": str(PROG), "line": "8", "column": 1}}, "findings[0].worker_location.line"),
+    ({"line": True}, "findings[0].line"),
+    ({"worker": None}, "findings[0].worker"),
+    ({"code": "GIL999"}, "findings[0].code"),
+    ({"evidence": [{"kind": "spawn"}]}, "findings[0].evidence[0].description"),
+    ({"remedies": [{"kind": "k", "title": "t", "detail": "d", "x": 1}]}, "findings[0].remedies[0]"),
+])
+def test_bad_findings_file_is_one_error_before_the_program(tmp_path, bad, field):
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps({"version": 1, "findings": [_finding(**bad)], "errors": []}))
+    p = run(trace_cmd("--findings", str(path), str(PROG), "builtins"), cwd=tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert p.stdout == ""  # the program never started
+    assert p.stderr.count("\n") == 1 and field in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_good_findings_file_still_loads(tmp_path):
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps({"version": 1, "findings": [_finding()], "errors": []}))
+    p = run(trace_cmd("-q", "--json", str(tmp_path / "r.json"), "--findings", str(path), str(PROG), "builtins"), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert [f["worker"] for f in json.loads((tmp_path / "r.json").read_text())["findings"]] == ["process_prog.crunch"]
+
+
+def test_surrogates_in_thread_and_script_names_keep_every_report(tmp_path):
+    d = os.fsencode(tmp_path)
+    script = os.path.join(d, b"prog-\xff.py")  # not UTF-8: Python sees a lone surrogate
+    with open(script, "wb") as f:
+        f.write(b"import sys, threading, time\n"
+                b"t = threading.Thread(target=time.sleep, args=(0.3,), name='w\\udcff')\n"
+                b"t.start(); t.join()\nprint('ok')\nsys.exit(3)\n")
+    outs = [tmp_path / "r.json", tmp_path / "r.html", tmp_path / "t.json"]
+    cmd = [os.fsencode(a) for a in trace_cmd("--no-static", "--json", str(outs[0]), "--html", str(outs[1]),
+                                              "--timeline", str(outs[2]))] + [script]
+    p = subprocess.run(cmd, cwd=tmp_path, env=_env(), capture_output=True, timeout=TIMEOUT)
+    err = p.stderr.decode("utf-8", "replace")
+    assert p.returncode == 3, err
+    assert p.stdout == b"ok\n"
+    assert "internal error" not in err and "Traceback" not in err, err
+    rep = json.loads(outs[0].read_text())
+    assert rep["process"]["exit_code"] == 3
+    assert "w\\udcff" in {t["name"] for t in rep["threads"]}
+    assert b"w\\udcff" in outs[1].read_bytes() and outs[2].stat().st_size > 0
+
+
+def test_eventlet_monkey_patch(tmp_path):
+    pytest.importorskip("eventlet")
+    prog = tmp_path / "ev.py"
+    prog.write_text("import eventlet\neventlet.monkey_patch()\nimport threading\n\n\n"
+                    "def work(n):\n    return sum(i * i for i in range(n))\n\n\n"
+                    "ts = [threading.Thread(target=work, args=(100_000,)) for _ in range(3)]\n"
+                    "for t in ts:\n    t.start()\nfor t in ts:\n    t.join()\nprint('eventlet done')\n")
+    out = tmp_path / "r.json"
+    p = run([sys.executable, "-W", "ignore", *trace_cmd("--no-static", "--json", str(out), str(prog))[1:]], cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "eventlet done\n"
+    assert "cannot join current thread" not in p.stderr
+    assert json.loads(out.read_text())["complete"] is True

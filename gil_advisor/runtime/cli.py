@@ -2,6 +2,7 @@
 findings against what its threads actually did."""
 from __future__ import annotations
 
+import _thread
 import argparse
 import atexit
 import os
@@ -15,7 +16,7 @@ from typing import Optional
 from gil_advisor.config import ConfigError
 from gil_advisor.finding import Finding
 from gil_advisor.runtime.backends import BACKENDS, choose_backend
-from gil_advisor.runtime.runner import Outcome, TargetError, TargetRunner
+from gil_advisor.runtime.runner import Outcome, TargetError, TargetRunner, safe_data
 from gil_advisor.runtime.session import TraceSession
 from gil_advisor.runtime.targets import TargetIndex
 
@@ -96,12 +97,9 @@ def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
     if args.no_static:
         return [], {"source": "none", "reason": "--no-static"}
     if args.findings:
-        import json
+        from gil_advisor.runtime.findings_file import load_findings
 
-        with open(args.findings, encoding="utf-8") as f:
-            data = json.load(f)
-        items = data.get("findings", []) if isinstance(data, dict) else data
-        return [Finding.from_dict(d) for d in items], {"source": "file", "path": args.findings}
+        return load_findings(args.findings), {"source": "file", "path": os.path.abspath(args.findings)}
     if not runner.path:
         return [], {"source": "none", "reason": f"{runner.name!r} has no Python source file to analyse"}
     from gil_advisor.runtime import static_pass
@@ -173,18 +171,23 @@ def resolve_report_paths(args) -> ReportPaths:
     return ReportPaths(**found)
 
 
+_real_get_ident = _thread.get_ident  # taken before the program runs: eventlet and gevent patch it
+
+
 def _wait_for_threads() -> bool:
     """Join non-daemon threads as the interpreter does at exit (threading._shutdown, which also
     runs the threading atexit calls, e.g. stopping executor workers); False on KeyboardInterrupt,
     which the interpreter reports as ignored, keeping the exit code."""
     shutdown = getattr(threading, "_shutdown", None)
     try:
-        if shutdown is not None and threading.current_thread() is threading.main_thread():
+        if shutdown is not None and threading.main_thread().ident == _real_get_ident():
             shutdown()
             return True
         main = threading.main_thread()
+        me = threading.current_thread()
         while True:
-            alive = [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
+            alive = [t for t in threading.enumerate()
+                     if t is not main and t is not me and not t.daemon and t.is_alive()]
             if not alive:
                 return True
             for t in alive:
@@ -198,6 +201,8 @@ def _wait_for_threads() -> bool:
         except Exception:
             pass
         return False
+    except RuntimeError:  # a patched threading (eventlet) refusing a join: the interpreter waits later
+        return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -224,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         _err(err, str(e))
         return 2
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (OSError, ValueError) as e:
         _err(err, f"cannot read findings {args.findings!r}: {e}")
         return 2
     targets = TargetIndex(findings)
@@ -306,6 +311,7 @@ class _Finisher:
             pass
         try:
             rep = report_mod.build(session, self.runner, outcome, self.static, complete=complete)
+            rep = safe_data(rep)  # thread and file names may hold lone surrogates
         except Exception as e:  # never lose the program's exit code to a reporting bug
             import traceback
 

@@ -7,6 +7,7 @@ sys.excepthook with the tracer's own frames removed from the traceback.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import os
 import runpy
 import sys
@@ -164,6 +165,21 @@ def safe_text(text: str) -> str:
         return text
     except UnicodeEncodeError:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def safe_data(obj):
+    """`obj` (report data: dicts, lists, dataclasses) with every string made safe_text, so no
+    writer (JSON, HTML, timeline) fails on a lone surrogate from a thread name or a file name."""
+    if isinstance(obj, str):
+        return safe_text(obj)
+    if isinstance(obj, dict):
+        return {safe_data(k): safe_data(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(safe_data(v) for v in obj) if type(obj) in (list, tuple) else obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: safe_data(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **changes)
+    return obj
 
 
 def _exit_code(e: SystemExit) -> int:

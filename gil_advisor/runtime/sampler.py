@@ -29,6 +29,7 @@ from typing import Optional
 from gil_advisor.runtime.timeline import Segments
 
 from gil_advisor.runtime import procfs
+from gil_advisor.runtime.runner import safe_text
 
 GIL_CONTENDED_S = 0.001  # probe delay above which the GIL counts as held by someone else
 MAX_PROBE_SAMPLES = 400_000
@@ -121,13 +122,14 @@ class ThreadRecord:
     __slots__ = (
         "tid", "ident", "name", "daemon", "is_main", "first_seen", "last_seen", "cpu_first",
         "cpu_last", "runq_first", "runq_last", "born_after_start", "total", "in_target",
-        "by_entry", "last_cls", "alive", "files", "states", "timeline",
+        "by_entry", "last_cls", "alive", "files", "states", "timeline", "raw_name",
     )
 
     def __init__(self, tid, ident, name, daemon, is_main, now, born_after_start):
         self.tid = tid
         self.ident = ident
-        self.name = name
+        self.name = name  # safe to write anywhere (lone surrogates escaped)
+        self.raw_name = name
         self.daemon = daemon
         self.is_main = is_main
         self.first_seen = self.last_seen = now
@@ -243,10 +245,12 @@ class ProcessSampler:
             rec = self.records.get(tid)
             if rec is None or not rec.alive:
                 is_main = th.ident == self._main_ident
-                self._new_record(tid, th.ident, th.name, th.daemon, is_main, now, baseline)
+                self._new_record(tid, th.ident, safe_text(th.name), th.daemon, is_main, now, baseline)
             else:
                 rec.ident = th.ident
-                rec.name = th.name
+                if th.name is not rec.raw_name:  # renamed: escape lone surrogates once, not per tick
+                    rec.raw_name = th.name
+                    rec.name = safe_text(th.name)
         for tid, slot in list(self.backend.slots().items()) if self.backend.exact else ():
             if tid not in self.records and slot.ident is not None:
                 ident_to_tid.setdefault(slot.ident, tid)
