@@ -332,6 +332,13 @@ class _Finisher:
         if not args.quiet:
             try:
                 err.write("\n" + report_mod.render_text(rep))
+                thinned = session.thinned
+                if thinned is not None and thinned.any:
+                    err.write(
+                        "  long run: the timeline was thinned to bound memory (worker calls closer than "
+                        f"{thinned.worker_intervals_gap_s * 1000:.1f} ms merged, 1 in {thinned.gil_probe_stride} "
+                        "GIL probe samples kept)\n"
+                    )
                 err.flush()
             except Exception:
                 pass

@@ -32,7 +32,8 @@ from gil_advisor.runtime import procfs
 from gil_advisor.runtime.runner import safe_text
 
 GIL_CONTENDED_S = 0.001  # probe delay above which the GIL counts as held by someone else
-MAX_PROBE_SAMPLES = 400_000
+MAX_PROBE_SAMPLES = 200_000  # per list; past it every other sample is dropped (BoundedSamples)
+MAX_CODE_INFO = 100_000  # code objects remembered by the sampler before the cache starts over
 MAX_DEPTH = 256
 OFF_CLASSES = ("gil", "io", "lock")
 
@@ -67,6 +68,29 @@ _OWN = tuple(_both(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 _CWD = os.getcwd()
 
 
+class BoundedSamples(list):
+    """A list of samples that stays under `limit`: when full, every other sample is dropped and
+    from then on only every `stride`-th new one is kept, so old and new keep the same density."""
+
+    __slots__ = ("stride", "_n", "limit")
+
+    def __init__(self, limit: int = MAX_PROBE_SAMPLES):
+        super().__init__()
+        self.stride = 1
+        self._n = 0
+        self.limit = limit
+
+    def note(self, sample) -> None:
+        n = self._n
+        self._n = n + 1
+        if n % self.stride:
+            return
+        self.append(sample)
+        if len(self) >= self.limit:
+            del self[1::2]
+            self.stride *= 2
+
+
 class Bucket:
     """Seconds of one thread's (or a group's) life, split by what the thread was doing."""
 
@@ -76,7 +100,7 @@ class Bucket:
         self.dt = self.cpu = self.runq = self.gil = self.io = self.lock = self.other = 0.0
         self.samples = 0
         self.hot: Counter = Counter()
-        self.probe: list[float] = []
+        self.probe: BoundedSamples = BoundedSamples()
 
     def add(self, dt, cpu, runq, off, off_cls):
         self.dt += dt
@@ -151,7 +175,7 @@ class ProcessSampler:
         self.backend = backend
         self.interval = interval
         self.records: dict[int, ThreadRecord] = {}
-        self.probe: list[tuple[float, float]] = []  # (time, GIL delay seconds)
+        self.probe = BoundedSamples()  # (time, GIL delay seconds)
         self.ticks = 0
         self.error: Optional[str] = None
         self.ident: Optional[int] = None
@@ -160,7 +184,8 @@ class ProcessSampler:
         self._running = False
         self._done = _thread.allocate_lock()
         self._code_info: dict[int, tuple[bool, bool]] = {}
-        self._pinned: list = []
+        self._pinned: list = []  # keeps the code objects alive, so their ids stay unique
+        self.code_info_resets = 0
         self._main_ident = threading.main_thread().ident
         self.t_start = 0.0
         self._started = False
@@ -304,6 +329,10 @@ class ProcessSampler:
                 user = not std and not path.startswith(_OWN)
                 sync = std and any(path.endswith(os.sep + m) for m in _SYNC_MODULES)
             info = (user, sync)
+            if len(self._pinned) >= MAX_CODE_INFO:  # a program that keeps making code (exec, eval)
+                self._code_info.clear()
+                self._pinned.clear()
+                self.code_info_resets += 1
             self._code_info[id(code)] = info
             self._pinned.append(code)
         return info
@@ -337,8 +366,8 @@ class ProcessSampler:
 
     def _tick(self, now: float, late: Optional[float]) -> None:
         self.ticks += 1
-        if late is not None and len(self.probe) < MAX_PROBE_SAMPLES:
-            self.probe.append((now, late))
+        if late is not None:
+            self.probe.note((now, late))
         # Read every thread's /proc state first, before any other Python work: a thread that wakes
         # while this tick holds the GIL would otherwise be seen "waiting for the GIL" because of us.
         readings = []
@@ -425,7 +454,7 @@ class ProcessSampler:
                 if hot is not None:
                     b.hot[hot] += 1
                 if late is not None and cls == "gil":
-                    b.probe.append(late)
+                    b.probe.note(late)
         self._last_tick = now
 
     # -- results -------------------------------------------------------------------------
