@@ -145,3 +145,19 @@ def test_check_and_trace_share_the_cache_and_a_warm_run_needs_no_libcst(tmp_path
     assert {f["worker"] for f in rep["findings"]} == {"pkg.workers.crunch"}
     cold = trace(tmp_path, "--cache-dir", str(tmp_path / "fresh"), str(proj / "main.py"))
     assert cold["static"]["parsed_with_libcst"] is True
+
+
+def test_callers_are_searched_in_the_closure_only(tmp_path):
+    # The worker reaches the Thread through a parameter: finding it asks "who calls start()?".
+    # Every other file in the folder stays unread: a FIFO there would hang a search of the folder.
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    os.mkfifo(proj / "fifo.py")
+    (proj / "main.py").write_text(
+        "import threading\n\n\ndef crunch(n):\n    total = 0\n    for i in range(n):\n        total += i * i\n"
+        "    return total\n\n\ndef start(fn):\n    ts = [threading.Thread(target=fn, args=(50_000,)) for _ in range(2)]\n"
+        "    for t in ts:\n        t.start()\n    for t in ts:\n        t.join()\n\n\nstart(crunch)\n"
+    )
+    rep = trace(tmp_path, "--no-cache", str(proj / "main.py"))
+    assert rep["static"]["paths"] == [str(proj / "main.py")]
+    assert {f["worker"] for f in rep["findings"]} == {"main.crunch"}, rep["findings"]

@@ -172,7 +172,7 @@ def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict]
     closure = import_closure(entry, closure_roots(path0), config.max_file_size)
     from gil_advisor import api
 
-    rep = api.check(closure.files, config)
+    rep = api.check(closure.files, config, closed=True)
     return list(rep.findings), {
         "source": "api.check",
         "scope": "import closure",

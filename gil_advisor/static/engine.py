@@ -57,13 +57,16 @@ def summarise_all(files: list[str], config: Config, progress=None, cache=None):
                 progress.step(len(batch))
 
 
-def check(paths: list[str], config: Optional[Config] = None, progress=None) -> Report:
+def check(paths: list[str], config: Optional[Config] = None, progress=None, closed: bool = False) -> Report:
+    """`closed`: the files are the whole program (trace's import closure), so the search for a
+    function's callers reads only them, never every file under their folders."""
     config = config or Config()
     files = discover(paths, config.exclude)
     if progress:
         progress.start(len(files))
     cache = make_cache(config)
     project = Project(files, config.max_file_size, cache)
+    project._roots_discovered = closed
     for path, result in zip(files, summarise_all(files, config, progress, cache)):
         project.add(project_module(project, path), result)
     report = analyse_project(project, config)
