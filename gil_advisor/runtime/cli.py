@@ -51,7 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-static", action="store_true", help="skip static analysis; measure threads only")
     parser.add_argument("--config", help="read check's options from this pyproject.toml or setup.cfg")
-    parser.add_argument("--cache-dir", help="check's per-file cache, shared with check (default: .gil-advisor-cache)")
+    parser.add_argument(
+        "--cache-dir", help="check's per-file cache, shared with check (default: .gil-advisor-cache)"
+    )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument(
         "--interval",
@@ -135,7 +137,8 @@ class ReportPaths:
     timeline: Optional[str] = None
 
     def items(self) -> list[tuple[str, str]]:
-        return [(k, v) for k, v in (("json", self.json), ("html", self.html), ("timeline", self.timeline)) if v]
+        pairs = (("json", self.json), ("html", self.html), ("timeline", self.timeline))
+        return [(k, v) for k, v in pairs if v]
 
 
 def unwritable_reason(path: str) -> Optional[str]:
@@ -321,7 +324,11 @@ class _Finisher:
             except Exception:
                 pass
             return
-        writers = {"json": report_mod.write_json, "html": report_mod.write_html, "timeline": report_mod.write_timeline}
+        writers = {
+            "json": report_mod.write_json,
+            "html": report_mod.write_html,
+            "timeline": report_mod.write_timeline,
+        }
         for option, path in self.paths.items():
             try:
                 writers[option](rep, path)
@@ -336,8 +343,8 @@ class _Finisher:
                 if thinned is not None and thinned.any:
                     err.write(
                         "  long run: the timeline was thinned to bound memory (worker calls closer than "
-                        f"{thinned.worker_intervals_gap_s * 1000:.1f} ms merged, 1 in {thinned.gil_probe_stride} "
-                        "GIL probe samples kept)\n"
+                        f"{thinned.worker_intervals_gap_s * 1000:.1f} ms merged, "
+                        f"1 in {thinned.gil_probe_stride} GIL probe samples kept)\n"
                     )
                 err.flush()
             except Exception:
@@ -373,7 +380,8 @@ def _install_exit_guards(session, finish, report_on_sigterm: bool = False):
     def _say_no_report(func):
         def exec_wrapper(*a, **kw):
             if not session.in_child and not finish.done:
-                _err(sys.stderr, f"the program called os.{func.__name__}(): its process is replaced, no report will be written")
+                _err(sys.stderr, f"the program called os.{func.__name__}(): its process is replaced, "
+                     "no report will be written")
             return func(*a, **kw)
 
         exec_wrapper.__name__ = func.__name__

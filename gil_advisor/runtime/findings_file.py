@@ -64,7 +64,8 @@ def validate(item: Any, where: str) -> None:
     _fields(item, _FINDING, where)
     if item["code"] not in RULES:
         raise FindingsFileError(f"{where}.code: unknown rule {item['code']!r:.40}")
-    for name, spec in (("worker_location", _LOCATION), ("worker_ref", _WORKER_REF), ("instrument", _WORKER_REF)):
+    nested = (("worker_location", _LOCATION), ("worker_ref", _WORKER_REF), ("instrument", _WORKER_REF))
+    for name, spec in nested:
         if item.get(name) is not None:
             _fields(item[name], spec, f"{where}.{name}")
             extra = set(item[name]) - set(spec)
@@ -89,7 +90,7 @@ def load_findings(path: str) -> list[Finding]:
         raise FindingsFileError(f"not JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
     if isinstance(data, dict):
         if "findings" not in data:
-            raise FindingsFileError("no \"findings\" list (expected the output of `gil-advisor check --format json`)")
+            raise FindingsFileError('no "findings" list: expected `gil-advisor check --format json` output')
         data = data["findings"]
     if not isinstance(data, list):
         raise FindingsFileError(f"findings: expected a list, got {type(data).__name__}")

@@ -35,10 +35,12 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _make_libc():
-    """pread/open/close that keep the GIL (paths are bytes). os.pread, os.open and os.close release it, and under
-    contention each re-acquisition costs a switch interval (5 ms or more): one sample of three
-    threads would take tens of milliseconds. /proc calls take microseconds, so holding the GIL
-    through them is the cheaper choice. Falls back to the os functions without ctypes."""
+    """pread/open/close that keep the GIL (paths are bytes).
+
+    os.pread, os.open and os.close release it, and under contention each re-acquisition costs a
+    switch interval (5 ms or more): one sample of three threads would take tens of milliseconds.
+    /proc calls take microseconds, so holding the GIL through them is the cheaper choice. Falls
+    back to the os functions without ctypes."""
     try:
         import ctypes
 

@@ -112,7 +112,9 @@ def _package_of(path: str, roots: list[str]) -> str:
     return ""
 
 
-def import_closure(entry: str, roots: list[str], max_bytes: int, max_files: int = MAX_CLOSURE_FILES) -> Closure:
+def import_closure(
+    entry: str, roots: list[str], max_bytes: int, max_files: int = MAX_CLOSURE_FILES
+) -> Closure:
     """The entry file and every project module reachable from it by imports."""
     result = Closure(roots=list(roots))
     seen = {os.path.abspath(entry)}
