@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -133,7 +134,7 @@ GILKNOCKER = textwrap.dedent(
     """
 )
 
-SIZES = {"empty": 0, "cpu": 9, "io": 20000}
+SIZES = {"empty": 0, "cpu": 9, "io": 30000}
 
 
 def _works(cmd: list[str], env: dict) -> bool:
@@ -214,6 +215,7 @@ def main() -> int:
 
     workloads = opts.workloads.split(",")
     times: dict[tuple[str, str, str], list[float]] = {}
+    cpu: dict[tuple[str, str, str], list[float]] = {}  # user+sys of the run (py-spy's own included)
     n_cold = 0
     failed: dict[tuple[str, str, str], int] = {}
     for r in range(opts.repeat):
@@ -224,19 +226,23 @@ def main() -> int:
                     if "{cold}" in cmd:
                         n_cold += 1
                         cmd = [str(tmp / f"cold-{n_cold}") if a == "{cold}" else a for a in cmd]
+                    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                     t0 = time.perf_counter()
                     p = subprocess.run(cmd + args, env=env, cwd=tmp, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL, timeout=600)
                     took = time.perf_counter() - t0
+                    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                     if p.returncode != 0:  # py-spy sometimes fails to attach to a short program
                         failed[(label, wl, name)] = failed.get((label, wl, name), 0) + 1
                         continue
                     times.setdefault((label, wl, name), []).append(took)
+                    cpu.setdefault((label, wl, name), []).append(
+                        (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime))
         print(f"round {r + 1}/{opts.repeat} done", file=sys.stderr)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} CPUs, {opts.repeat} interleaved rounds, load average {load:.2f} at the end; "
-          "medians. empty: seconds over plain; cpu, io: wall / plain wall (plain rows: seconds)")
+          "medians, wall (CPU). empty: seconds over plain; cpu, io: traced / plain (plain rows: seconds)")
     print()
     print("| Python | configuration | " + " | ".join(workloads) + " |")
     print("|---|---|" + "---|" * len(workloads))
@@ -244,17 +250,19 @@ def main() -> int:
         for name in c:
             cells = []
             for wl in workloads:
+                key = (label, wl, name)
                 plain = statistics.median(times[(label, wl, "plain")])
-                if (label, wl, name) not in times:
-                    cells.append(f"failed {failed.get((label, wl, name), 0)}/{opts.repeat}")
+                plain_cpu = statistics.median(cpu[(label, wl, "plain")])
+                if key not in times:
+                    cells.append(f"failed {failed.get(key, 0)}/{opts.repeat}")
                     continue
-                mine = statistics.median(times[(label, wl, name)])
+                mine, mine_cpu = statistics.median(times[key]), statistics.median(cpu[key])
                 if name == "plain":
-                    cells.append(f"{plain:.2f} s")
+                    cells.append(f"{plain:.2f} s ({plain_cpu:.2f} s)")
                 elif wl == "empty":
-                    cells.append(f"{mine - plain:+.3f} s")
+                    cells.append(f"{mine - plain:+.3f} s ({mine_cpu - plain_cpu:+.3f} s)")
                 else:
-                    cells.append(f"{mine / plain:.2f}×")
+                    cells.append(f"{mine / plain:.2f}× ({mine_cpu / plain_cpu:.2f}×)")
             print(f"| {label} | {name} | " + " | ".join(cells) + " |")
     shutil.rmtree(tmp, ignore_errors=True)
     return 0

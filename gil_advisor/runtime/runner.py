@@ -85,15 +85,6 @@ class TargetRunner:
         self.path = spec.origin
         sys.argv = [spec.origin or self.name, *self.args]
 
-    def prepare(self) -> None:
-        """locate() then install(): for callers that need nothing in between."""
-        self.locate()
-        self.install()
-
-    def shown(self, text: Optional[str]) -> Optional[str]:
-        """A file name or argument as text any writer can encode (non-UTF-8 bytes escaped)."""
-        return safe_text(text) if text is not None else None
-
     def _main_module(self) -> types.ModuleType:
         main = types.ModuleType("__main__")
         main.__dict__["__builtins__"] = builtins  # the module, as CPython gives __main__
