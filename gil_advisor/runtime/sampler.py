@@ -183,6 +183,10 @@ class ProcessSampler:
         self.own_cpu_s = 0.0
         self._running = False
         self._done = _thread.allocate_lock()
+        # The sampler sleeps by waiting on this lock, held until stop() releases it: stopping
+        # then takes no sampling interval. A timed lock wait releases and retakes the GIL
+        # exactly as time.sleep does, so the probe measures the same thing.
+        self._wake = _thread.allocate_lock()
         self._code_info: dict[int, tuple[bool, bool]] = {}
         self._pinned: list = []  # keeps the code objects alive, so their ids stay unique
         self.code_info_resets = 0
@@ -199,6 +203,7 @@ class ProcessSampler:
         self.t_start = time.perf_counter()
         self._running = True
         self._done.acquire()
+        self._wake.acquire()
         # Baseline for threads alive now (the main thread): count only what happens from here.
         self._refresh_threads(self.t_start, baseline=True)
         _thread.start_new_thread(self._run, ())
@@ -209,6 +214,10 @@ class ProcessSampler:
         if not self._started:
             return True
         self._running = False
+        try:
+            self._wake.release()
+        except RuntimeError:  # pragma: no cover - released already
+            pass
         stopped = self._done.acquire(timeout=timeout + self.interval)
         if stopped:
             self._done.release()
@@ -233,11 +242,12 @@ class ProcessSampler:
         prev_runq = None
         try:
             interval = self.interval
-            sleep = time.sleep
+            wait = self._wake.acquire
             perf = time.perf_counter
             while self._running:
                 before = perf()
-                sleep(interval)
+                if wait(True, interval):  # released by stop()
+                    break
                 now = perf()
                 late = now - before - interval
                 if own is not None:
