@@ -9,13 +9,14 @@ from gil_advisor.static.engine import check as _check
 from gil_advisor.static.engine import check_source as _check_source
 
 
-def check(paths: Sequence[str], options: Optional[Options] = None) -> Report:
+def check(paths: Sequence[str], options: Optional[Options] = None, closed: bool = False) -> Report:
     """Analyse the Python files under `paths` (never importing them) and return the report.
-    Without `options`, the defaults (no configuration file is read, no cache)."""
+    Without `options`, the defaults (no configuration file is read, no cache). `closed`: the
+    files are the whole program; callers are looked for in them only."""
     from gil_advisor.file_filters import apply_per_file_ignores
 
     options = options or Options()
-    return apply_per_file_ignores(_check(list(paths), options), options)
+    return apply_per_file_ignores(_check(list(paths), options, closed=closed), options)
 
 
 def check_source(filename: str, text: str, options: Optional[Options] = None, apply_noqa: bool = True) -> Report:

@@ -67,7 +67,7 @@ def test_os_exit_keeps_code_and_writes_incomplete_report(tmp_path):
 
 # 2 -------------------------------------------------------------------------------------------
 def test_self_sigterm_dies_by_signal_with_report(tmp_path):
-    p, rep = trace(tmp_path, "sigterm")
+    p, rep = trace(tmp_path, "sigterm", opts=("--no-static", "--report-on-sigterm"))
     # The process still dies *by* SIGTERM: -15 from subprocess (a shell would show 143).
     assert p.returncode == -signal.SIGTERM, p.stderr
     assert "not reached" not in p.stdout
@@ -79,7 +79,8 @@ def test_self_sigterm_dies_by_signal_with_report(tmp_path):
 def test_sigterm_from_outside(tmp_path):
     out = tmp_path / "r.json"
     p = subprocess.Popen(
-        [sys.executable, "-m", "gil_advisor", "trace", "--no-static", "--json", str(out), str(PROG), "sigterm_wait"],
+        [sys.executable, "-m", "gil_advisor", "trace", "--no-static", "--report-on-sigterm", "--json", str(out), str(PROG),
+         "sigterm_wait"],
         cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

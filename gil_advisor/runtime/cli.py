@@ -2,14 +2,21 @@
 findings against what its threads actually did."""
 from __future__ import annotations
 
+import _thread
 import argparse
+import atexit
+import os
+import signal
+import stat
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Optional
 
+from gil_advisor.config import ConfigError
 from gil_advisor.finding import Finding
 from gil_advisor.runtime.backends import BACKENDS, choose_backend
-from gil_advisor.runtime.runner import Outcome, TargetError, TargetRunner
+from gil_advisor.runtime.runner import Outcome, TargetError, TargetRunner, safe_data
 from gil_advisor.runtime.session import TraceSession
 from gil_advisor.runtime.targets import TargetIndex
 
@@ -43,14 +50,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--findings",
         metavar="FILE",
         help="static findings JSON from `gil-advisor check --format json` (default: analyse the "
-        "target's directory)",
+        "program and the project modules it imports)",
     )
     parser.add_argument("--no-static", action="store_true", help="skip static analysis; measure threads only")
+    parser.add_argument("--config", help="read check's options from this pyproject.toml or setup.cfg")
+    parser.add_argument(
+        "--cache-dir", help="check's per-file cache, shared with check (default: .gil-advisor-cache)"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument(
         "--interval",
         type=_interval,
         metavar="SECONDS",
         help="sampling interval (default 0.005 for the sampler backend, 0.02 otherwise)",
+    )
+    parser.add_argument(
+        "--report-on-sigterm",
+        action="store_true",
+        help="on SIGTERM, write the report before dying; the process then dies only when its main "
+        "thread next runs Python code (default: die at once, no report)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     parser.add_argument(
@@ -80,52 +98,130 @@ def _err(stream, msg: str) -> None:
 
 
 def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
+    """The findings to check; raises ValueError (bad --findings), OSError or ConfigError."""
     if args.no_static:
         return [], {"source": "none", "reason": "--no-static"}
     if args.findings:
-        import json
+        from gil_advisor.runtime.findings_file import load_findings
 
-        with open(args.findings, encoding="utf-8") as f:
-            data = json.load(f)
-        items = data.get("findings", []) if isinstance(data, dict) else data
-        return [Finding.from_dict(d) for d in items], {"source": "file", "path": args.findings}
-    paths = runner.files_to_check()
+        return load_findings(args.findings), {"source": "file", "path": os.path.abspath(args.findings)}
+    if not runner.path:
+        return [], {"source": "none", "reason": f"{runner.name!r} has no Python source file to analyse"}
+    from gil_advisor.runtime import static_pass
+
+    options = static_pass.StaticOptions(args.config, args.cache_dir, args.no_cache)
     try:
-        from gil_advisor import api  # written alongside; optional until it exists
-    except ImportError as e:
-        return [], {"source": "none", "reason": f"static analysis unavailable: {e}"}
-    try:
-        # the project's configuration, as `check` reads it; no cache folder: the program must not notice
-        rep = api.check(paths, api.resolve_options(paths, api.Overrides(no_cache=True)))
+        return static_pass.analyse(runner.path, runner.path0, options)
+    except ConfigError:
+        raise
     except Exception as e:  # a broken analysis must not stop the program from running
         return [], {"source": "none", "reason": f"static analysis failed: {type(e).__name__}: {e}"}
-    return list(rep.findings), {
-        "source": "api.check",
-        "paths": paths,
-        "files_checked": getattr(rep, "files_checked", None),
-        "errors": [e.to_dict() for e in getattr(rep, "errors", [])],
-    }
+
+
+def import_tracer_modules() -> None:
+    """Import now whatever the tracer uses after the program has run.
+
+    The program's folder goes to sys.path[0] just before it starts; a lazy import after that
+    would find the program's own json.py (or tempfile.py, libcst.py...) instead (issue 11.9).
+    """
+    import json  # noqa: F401
+    import traceback  # noqa: F401
+
+    from gil_advisor import atomic  # noqa: F401
+    from gil_advisor.runtime import html_report, report, timeline, verdict  # noqa: F401
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """The report files asked for, made absolute against the directory trace started in."""
+
+    json: Optional[str] = None
+    html: Optional[str] = None
+    timeline: Optional[str] = None
+
+    def items(self) -> list[tuple[str, str]]:
+        pairs = (("json", self.json), ("html", self.html), ("timeline", self.timeline))
+        return [(k, v) for k, v in pairs if v]
+
+
+def unwritable_reason(path: str) -> Optional[str]:
+    """Why a report cannot be written at `path`, or None when it can (checked before the run)."""
+    full = os.path.abspath(path)
+    if os.path.isdir(full):
+        return "it is a directory"
+    target = os.path.realpath(full)  # a symlink's target is what gets written
+    parent = os.path.dirname(target)
+    if not os.path.isdir(parent):
+        return f"the folder {parent!r} does not exist"
+    if os.path.lexists(target):
+        if not os.access(target, os.W_OK):
+            return "the file is not writable"
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            return None  # a FIFO or device is written in place: its folder need not be writable
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"the folder {parent!r} is not writable"
+    return None
+
+
+def resolve_report_paths(args) -> ReportPaths:
+    """Absolute, checked report paths; raises ValueError with the one line to print."""
+    found = {}
+    for option in ("json", "html", "timeline"):
+        given = getattr(args, option, None)
+        if not given:
+            continue
+        why = unwritable_reason(given)
+        if why is not None:
+            raise ValueError(f"cannot write --{option} {given!r}: {why}")
+        found[option] = os.path.abspath(given)
+    return ReportPaths(**found)
+
+
+_real_get_ident = _thread.get_ident  # taken before the program runs: eventlet and gevent patch it
 
 
 def _wait_for_threads() -> bool:
-    """Join non-daemon threads like the interpreter does at exit; False on KeyboardInterrupt."""
-    main = threading.main_thread()
+    """Join non-daemon threads as the interpreter does at exit (threading._shutdown, which also
+    runs the threading atexit calls, e.g. stopping executor workers); False on KeyboardInterrupt,
+    which the interpreter reports as ignored, keeping the exit code."""
+    shutdown = getattr(threading, "_shutdown", None)
     try:
+        if shutdown is not None and threading.main_thread().ident == _real_get_ident():
+            shutdown()
+            return True
+        main = threading.main_thread()
+        me = threading.current_thread()
         while True:
-            alive = [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
+            alive = [t for t in threading.enumerate()
+                     if t is not main and t is not me and not t.daemon and t.is_alive()]
             if not alive:
                 return True
             for t in alive:
                 t.join(0.25)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        import traceback
+
+        try:
+            sys.stderr.write(f"Exception ignored in: {threading!r}\n")
+            traceback.print_exception(type(e), e, e.__traceback__)
+        except Exception:
+            pass
         return False
+    except RuntimeError:  # a patched threading (eventlet) refusing a join: the interpreter waits later
+        return True
 
 
 def run(args: argparse.Namespace) -> int:
     err = sys.stderr
+    import_tracer_modules()
+    try:
+        paths = resolve_report_paths(args)
+    except ValueError as e:
+        _err(err, str(e))
+        return 2
     runner = TargetRunner("module" if args.as_module else "script", args.target, list(args.target_args or []))
     try:
-        runner.prepare()
+        runner.locate()
     except TargetError as e:
         _err(err, str(e))
         return e.exit_code
@@ -136,7 +232,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         findings, static = load_static(args, runner)
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except ConfigError as e:
+        _err(err, str(e))
+        return 2
+    except (OSError, ValueError) as e:
         _err(err, f"cannot read findings {args.findings!r}: {e}")
         return 2
     targets = TargetIndex(findings)
@@ -145,32 +244,63 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as e:
         _err(err, str(e))
         return 2
+    try:
+        runner.install()
+    except TargetError as e:
+        _err(err, str(e))
+        return e.exit_code
     interval = args.interval or DEFAULT_INTERVAL.get(backend.name, 0.01)
     session = TraceSession(backend, reason, targets, interval)
     session.start()
-    finish = _Finisher(session, runner, static, args, err)
-    restore = _install_exit_guards(session, finish)
+    finish = _Finisher(session, runner, static, args, paths, err)
+    restore = _install_exit_guards(session, finish, args.report_on_sigterm)
     try:
         outcome: Outcome = runner.run()
         if session.in_child:
             # A forked child (os.fork, multiprocessing 'fork') ended up here: no report from it.
             return outcome.exit_code
-        complete = True
-        if outcome.how != "keyboard-interrupt" and not _wait_for_threads():
-            outcome = Outcome(130, "keyboard-interrupt", "KeyboardInterrupt while waiting for threads")
-        if outcome.how == "keyboard-interrupt":
+        complete = outcome.how != "keyboard-interrupt"
+        if complete and not _wait_for_threads():
             complete = False
         finish(outcome, complete)
+        if outcome.how == "keyboard-interrupt":
+            die_by_signal_at_exit(signal.SIGINT)
         return outcome.exit_code
     finally:
         restore()
 
 
+_DIE_BY: list[int] = []
+
+
+def _die_at_exit() -> None:
+    if _DIE_BY:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        signal.signal(_DIE_BY[0], signal.SIG_DFL)
+        os.kill(os.getpid(), _DIE_BY[0])
+
+
+def die_by_signal_at_exit(signum: int) -> None:
+    """End the process by `signum` once the interpreter has run its exit handlers, as CPython
+    does after an uncaught KeyboardInterrupt (the parent sees -2, a shell 130)."""
+    _DIE_BY[:] = [signum]
+
+
+# Registered at import, before the program registers its own: atexit runs last-in first-out,
+# so this runs after the program's handlers, as the interpreter's own SIGINT exit does.
+atexit.register(_die_at_exit)
+
+
 class _Finisher:
     """Stop the session and write the report, exactly once (normal end, os._exit or SIGTERM)."""
 
-    def __init__(self, session, runner, static, args, err):
+    def __init__(self, session, runner, static, args, paths: ReportPaths, err):
         self.session, self.runner, self.static, self.args, self.err = session, runner, static, args, err
+        self.paths = paths
         self.done = False
 
     def __call__(self, outcome: Outcome, complete: bool) -> None:
@@ -179,7 +309,7 @@ class _Finisher:
         self.done = True
         session, args, err = self.session, self.args, self.err
         session.stop()
-        from gil_advisor.runtime import report as report_mod  # only needed once the program is done
+        from gil_advisor.runtime import report as report_mod  # imported before the program ran
 
         try:
             sys.stdout.flush()
@@ -187,6 +317,7 @@ class _Finisher:
             pass
         try:
             rep = report_mod.build(session, self.runner, outcome, self.static, complete=complete)
+            rep = safe_data(rep)  # thread and file names may hold lone surrogates
         except Exception as e:  # never lose the program's exit code to a reporting bug
             import traceback
 
@@ -196,33 +327,49 @@ class _Finisher:
             except Exception:
                 pass
             return
-        for path, write in ((args.json, report_mod.write_json), (args.html, report_mod.write_html), (args.timeline, report_mod.write_timeline)):
-            if path:
-                try:
-                    write(rep, path)
-                except OSError as e:
-                    _err(err, f"cannot write {path!r}: {e}")
+        writers = {
+            "json": report_mod.write_json,
+            "html": report_mod.write_html,
+            "timeline": report_mod.write_timeline,
+        }
+        for option, path in self.paths.items():
+            try:
+                writers[option](rep, path)
+            except OSError as e:
+                _err(err, f"cannot write {path!r}: {e}")
+            except Exception as e:  # a writer's bug must not change the program's exit code
+                _err(err, f"internal error while writing {path!r}: {e!r}")
         if not args.quiet:
             try:
                 err.write("\n" + report_mod.render_text(rep))
+                thinned = session.thinned
+                if thinned is not None and thinned.any:
+                    err.write(
+                        "  long run: the timeline was thinned to bound memory (worker calls closer than "
+                        f"{thinned.worker_intervals_gap_s * 1000:.1f} ms merged, "
+                        f"1 in {thinned.gil_probe_stride} GIL probe samples kept)\n"
+                    )
                 err.flush()
             except Exception:
                 pass
 
 
-def _install_exit_guards(session, finish):
-    """Write the report (marked incomplete) before os._exit() and on a default-action SIGTERM.
+def _install_exit_guards(session, finish, report_on_sigterm: bool = False):
+    """Write the report (marked incomplete) before os._exit(); say so before os.exec*().
 
     os._exit skips every exit handler, so it is wrapped for the traced process (a forked child
-    calls the real one). SIGTERM is only handled while its disposition is the default: the
-    handler writes the report, restores SIG_DFL and raises SIGTERM again, so the process still
-    dies by the signal (a parent sees -15 from subprocess, 143 from a shell). A program that
-    installs its own SIGTERM handler replaces this one and keeps its own behaviour.
-    """
-    import os
-    import signal
+    calls the real one). os.execv and os.execve (which the other exec functions call) replace
+    the process image: no report can follow, and the tracer says so first.
 
+    SIGTERM keeps its default action, so the process dies at once, as it would untraced, and
+    writes no report: a Python handler would only run when the main thread next runs
+    bytecode, seconds late if it is inside a long C call (docs/trace.md, "Signals"). With
+    --report-on-sigterm, a handler writes the report first, then restores SIG_DFL and raises
+    SIGTERM again, so the process still dies by the signal (-15 from subprocess, 143 from a
+    shell). A program that installs its own SIGTERM handler keeps its own behaviour.
+    """
     real_exit = os._exit
+    real_execv, real_execve = os.execv, os.execve
 
     def _exit(code):
         if not session.in_child:
@@ -233,7 +380,20 @@ def _install_exit_guards(session, finish):
                 pass
         real_exit(code)
 
+    def _say_no_report(func):
+        def exec_wrapper(*a, **kw):
+            if not session.in_child and not finish.done:
+                _err(sys.stderr, f"the program called os.{func.__name__}(): its process is replaced, "
+                     "no report will be written")
+            return func(*a, **kw)
+
+        exec_wrapper.__name__ = func.__name__
+        exec_wrapper.__doc__ = func.__doc__
+        return exec_wrapper
+
     os._exit = _exit
+    os.execv, os.execve = _say_no_report(real_execv), _say_no_report(real_execve)
+    wrapped = (os.execv, os.execve)
     handler = None
 
     def on_sigterm(signum, frame):
@@ -245,7 +405,7 @@ def _install_exit_guards(session, finish):
             signal.raise_signal(signum)
             real_exit(128 + signum)  # not reached: the default action ends the process
 
-    if threading.current_thread() is threading.main_thread():
+    if report_on_sigterm and threading.current_thread() is threading.main_thread():
         try:
             if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
                 signal.signal(signal.SIGTERM, on_sigterm)
@@ -261,12 +421,14 @@ def _install_exit_guards(session, finish):
         except Exception:
             pass
 
-    if hasattr(os, "register_at_fork"):
+    if handler is not None and hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=after_fork_in_child)
 
     def restore():
         if os._exit is _exit:
             os._exit = real_exit
+        if (os.execv, os.execve) == wrapped:
+            os.execv, os.execve = real_execv, real_execve
         if handler is not None and not session.in_child:
             try:
                 if signal.getsignal(signal.SIGTERM) is handler:

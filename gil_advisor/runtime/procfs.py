@@ -35,10 +35,12 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _make_libc():
-    """pread/open/close that keep the GIL. os.pread, os.open and os.close release it, and under
-    contention each re-acquisition costs a switch interval (5 ms or more): one sample of three
-    threads would take tens of milliseconds. /proc calls take microseconds, so holding the GIL
-    through them is the cheaper choice. Falls back to the os functions without ctypes."""
+    """pread/open/close that keep the GIL (paths are bytes).
+
+    os.pread, os.open and os.close release it, and under contention each re-acquisition costs a
+    switch interval (5 ms or more): one sample of three threads would take tens of milliseconds.
+    /proc calls take microseconds, so holding the GIL through them is the cheaper choice. Falls
+    back to the os functions without ctypes."""
     try:
         import ctypes
 
@@ -60,8 +62,10 @@ def _make_libc():
                 raise OSError(ctypes.get_errno(), "pread failed")
             return buf.raw[:got]
 
-        def open_ro(path: str) -> int:
-            fd = c_open(os.fsencode(path), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+        def open_ro(path: bytes) -> int:
+            fd = c_open(path, flags)
             if fd < 0:
                 raise OSError(ctypes.get_errno(), f"cannot open {path}")
             return fd
@@ -75,7 +79,7 @@ def _make_libc():
         def pread(fd: int, n: int) -> bytes:
             return os.pread(fd, n, 0)
 
-        def open_ro(path: str) -> int:
+        def open_ro(path: bytes) -> int:
             return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
 
         return pread, open_ro, os.close, "os"
@@ -84,41 +88,52 @@ def _make_libc():
 pread, open_ro, close_fd, LIBC_KIND = _make_libc()
 
 
-class ThreadFiles:
-    """Open file descriptors on one thread's schedstat and syscall files, re-read with pread.
+def read_file(path: bytes, n: int = 128) -> Optional[bytes]:
+    """The first `n` bytes of a /proc file: open, read, close, with the GIL held throughout.
 
-    Keeping the descriptors open makes a sample one system call per file instead of three.
+    No descriptor outlives the call, so the tracer holds none per thread (a program near its
+    descriptor limit keeps them all) and never closes a number the program may have reused after
+    os.closerange(). None when the file cannot be read (the thread has gone).
     """
+    try:
+        fd = open_ro(path)
+    except OSError:
+        return None
+    try:
+        return pread(fd, n)
+    except OSError:
+        return None
+    finally:
+        close_fd(fd)
 
-    __slots__ = ("tid", "_sched_fd", "_sys_fd")
+
+class ThreadFiles:
+    """One thread's schedstat and syscall files, read whole at each sample."""
+
+    __slots__ = ("tid", "_sched", "_sys")
 
     def __init__(self, tid: int):
         self.tid = tid
-        self._sched_fd = _open(f"/proc/self/task/{tid}/schedstat")
-        self._sys_fd = _open(f"/proc/self/task/{tid}/syscall")
-
-    @property
-    def ok(self) -> bool:
-        return self._sched_fd is not None
+        base = f"/proc/self/task/{tid}/".encode()
+        self._sched = base + b"schedstat"
+        self._sys = base + b"syscall"
 
     def schedstat(self) -> Optional[tuple[int, int]]:
         """(ns on CPU, ns waiting on a run queue) since the thread started, or None if it has gone."""
-        if self._sched_fd is None:
+        data = read_file(self._sched)
+        if data is None:
             return None
         try:
-            fields = pread(self._sched_fd, 128).split()
+            fields = data.split()
             return int(fields[0]), int(fields[1])
-        except (OSError, ValueError, IndexError):
+        except (ValueError, IndexError):
             return None
 
     def syscall(self) -> Optional[int]:
         """-1 when the thread is on a CPU or runnable, else the number of the system call it is
         blocked in; None when unknown."""
-        if self._sys_fd is None:
-            return None
-        try:
-            data = pread(self._sys_fd, 128)
-        except OSError:
+        data = read_file(self._sys)
+        if data is None:
             return None
         if data.startswith(b"running"):
             return -1
@@ -128,44 +143,26 @@ class ThreadFiles:
             return None
 
     def close(self) -> None:
-        for fd in (self._sched_fd, self._sys_fd):
-            if fd is not None:
-                try:
-                    close_fd(fd)
-                except OSError:
-                    pass
-        self._sched_fd = self._sys_fd = None
-
-
-def _open(path: str) -> Optional[int]:
-    try:
-        return open_ro(path)
-    except OSError:
-        return None
+        """Nothing is held open; kept so callers need not know."""
 
 
 class ThreadCount:
     """The process's thread count from /proc/self/status, read without releasing the GIL; the
     sampler lists /proc/self/task (which does release it) only when the count changes."""
 
-    def __init__(self):
-        self._fd = _open("/proc/self/status")
-
     def read(self) -> Optional[int]:
-        if self._fd is None:
+        data = read_file(b"/proc/self/status", 4096)
+        if data is None:
             return None
         try:
-            data = pread(self._fd, 4096)
             i = data.index(b"\nThreads:")
             end = data.index(b"\n", i + 1)
             return int(data[i + 9:end])
-        except (OSError, ValueError):
+        except ValueError:
             return None
 
     def close(self) -> None:
-        if self._fd is not None:
-            close_fd(self._fd)
-            self._fd = None
+        """Nothing is held open."""
 
 
 def list_tids() -> list[int]:

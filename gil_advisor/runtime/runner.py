@@ -6,6 +6,8 @@ sys.excepthook with the tracer's own frames removed from the traceback.
 """
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import os
 import runpy
 import sys
@@ -37,9 +39,14 @@ class TargetRunner:
     code: Optional[types.CodeType] = None
     path: Optional[str] = None  # the file that runs as __main__
     spec: object = None
+    path0: str = ""  # what sys.path[0] becomes
 
-    def prepare(self) -> None:
-        """Resolve and compile the target and set sys.argv / sys.path[0]; raises TargetError."""
+    def locate(self) -> None:
+        """Find and compile the target without touching sys.path or sys.argv; raises TargetError.
+
+        Nothing of the program is imported here (a `-m` module is found on disk), so the
+        static pass and the tracer's own imports run before the program's folder is on sys.path.
+        """
         if self.kind == "script":
             path = os.path.abspath(self.name)
             path0 = os.path.dirname(path)
@@ -52,49 +59,35 @@ class TargetRunner:
                     source = f.read()
             except OSError as e:
                 raise TargetError(f"can't open file {path!r}: [Errno {e.errno}] {e.strerror}", 2) from None
-            if sys.path:
-                sys.path[0] = path0
-            else:
-                sys.path.insert(0, path0)
+            self.path0 = path0
             self.path = path
             self.code = compile(source, path, "exec", dont_inherit=True)
-            sys.argv = [self.name, *self.args]
         else:
-            cwd = os.getcwd()
-            if sys.path:
-                sys.path[0] = cwd
-            else:
-                sys.path.insert(0, cwd)
-            try:
-                mod_name, spec, code = runpy._get_module_details(self.name)  # what `python -m` uses
-            except ImportError as e:
-                raise TargetError(str(e), 1) from None
-            except Exception as e:  # runpy._Error and friends
-                raise TargetError(str(e), 1) from None
-            self.spec = spec
-            self.code = code
-            self.path = spec.origin
-            sys.argv = [spec.origin or self.name, *self.args]
+            self.path0 = os.getcwd()
+            self.path = find_module_file(self.name, [self.path0, *sys.path[1:]])
 
-    def files_to_check(self) -> list[str]:
-        """What the static analysis should read by default: the script's or package's directory."""
+    def install(self) -> None:
+        """Set sys.path[0] and sys.argv as Python would; for -m, import the parent packages
+        and load the module's code as runpy does. Raises TargetError."""
+        if sys.path and not getattr(sys.flags, "safe_path", False):
+            sys.path[0] = self.path0  # the tracer's own entry (its script's folder) gives way
+        else:  # -P / PYTHONSAFEPATH: the tracer has no entry of its own to replace
+            sys.path.insert(0, self.path0)
         if self.kind == "script":
-            return [os.path.dirname(self.path or os.path.abspath(self.name))]
-        spec = self.spec
-        locations = list(getattr(spec, "submodule_search_locations", None) or [])
-        if spec is not None and getattr(spec, "parent", None):
-            import importlib.util
-
-            parent = importlib.util.find_spec(spec.parent)
-            if parent is not None and parent.submodule_search_locations:
-                locations = list(parent.submodule_search_locations)
-        if not locations and self.path:
-            locations = [os.path.dirname(self.path)]
-        return locations
+            sys.argv = [self.name, *self.args]
+            return
+        try:
+            mod_name, spec, code = runpy._get_module_details(self.name)  # what `python -m` uses
+        except Exception as e:  # ImportError, runpy._Error and friends
+            raise TargetError(str(e), 1) from None
+        self.spec = spec
+        self.code = code
+        self.path = spec.origin
+        sys.argv = [spec.origin or self.name, *self.args]
 
     def _main_module(self) -> types.ModuleType:
         main = types.ModuleType("__main__")
-        main.__dict__["__builtins__"] = __builtins__
+        main.__dict__["__builtins__"] = builtins  # the module, as CPython gives __main__
         if self.kind == "script":
             main.__file__ = self.path
             main.__cached__ = None
@@ -125,6 +118,59 @@ class TargetRunner:
             _print_exception(e)
             return Outcome(1, "exception", f"{type(e).__name__}: {e}")
         return Outcome(0, "returned")
+
+
+def find_module_file(name: str, search_path: list[str]) -> Optional[str]:
+    """The file `python -m name` would run, found on disk without importing anything.
+
+    None when it is not a plain source module (a namespace package, a zip, an extension): the
+    static pass then has nothing to start from, and install() still finds it as runpy does.
+    """
+    from importlib.machinery import PathFinder
+
+    locations: Optional[list[str]] = search_path
+    spec = None
+    for part in name.split("."):
+        if not part:
+            raise TargetError("Relative module names not supported", 1)
+        spec = PathFinder.find_spec(part, locations)
+        if spec is None:
+            return None
+        locations = list(spec.submodule_search_locations or [])
+    if spec is None:
+        return None
+    origin = spec.origin
+    if spec.submodule_search_locations:  # a package: python -m runs its __main__
+        main = os.path.join(spec.submodule_search_locations[0], "__main__.py")
+        origin = main if os.path.isfile(main) else None
+    if not origin or not origin.endswith(".py") or not os.path.isfile(origin):
+        return None
+    return origin
+
+
+def safe_text(text: str) -> str:
+    """`text` with lone surrogates (undecodable file-name bytes, odd thread names) escaped as
+    `\\udcff`, so UTF-8 writers never fail on it."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def safe_data(obj):
+    """`obj` (report data: dicts, lists, dataclasses) with every string made safe_text, so no
+    writer (JSON, HTML, timeline) fails on a lone surrogate from a thread name or a file name."""
+    if isinstance(obj, str):
+        return safe_text(obj)
+    if isinstance(obj, dict):
+        return {safe_data(k): safe_data(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(safe_data(v) for v in obj) if type(obj) in (list, tuple) else obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: safe_data(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **changes)
+    return obj
 
 
 def _exit_code(e: SystemExit) -> int:

@@ -29,9 +29,11 @@ from typing import Optional
 from gil_advisor.runtime.timeline import Segments
 
 from gil_advisor.runtime import procfs
+from gil_advisor.runtime.runner import safe_text
 
 GIL_CONTENDED_S = 0.001  # probe delay above which the GIL counts as held by someone else
-MAX_PROBE_SAMPLES = 400_000
+MAX_PROBE_SAMPLES = 200_000  # per list; past it every other sample is dropped (BoundedSamples)
+MAX_CODE_INFO = 100_000  # code objects remembered by the sampler before the cache starts over
 MAX_DEPTH = 256
 OFF_CLASSES = ("gil", "io", "lock")
 
@@ -66,6 +68,29 @@ _OWN = tuple(_both(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 _CWD = os.getcwd()
 
 
+class BoundedSamples(list):
+    """A list of samples that stays under `limit`: when full, every other sample is dropped and
+    from then on only every `stride`-th new one is kept, so old and new keep the same density."""
+
+    __slots__ = ("stride", "_n", "limit")
+
+    def __init__(self, limit: int = MAX_PROBE_SAMPLES):
+        super().__init__()
+        self.stride = 1
+        self._n = 0
+        self.limit = limit
+
+    def note(self, sample) -> None:
+        n = self._n
+        self._n = n + 1
+        if n % self.stride:
+            return
+        self.append(sample)
+        if len(self) >= self.limit:
+            del self[1::2]
+            self.stride *= 2
+
+
 class Bucket:
     """Seconds of one thread's (or a group's) life, split by what the thread was doing."""
 
@@ -75,7 +100,7 @@ class Bucket:
         self.dt = self.cpu = self.runq = self.gil = self.io = self.lock = self.other = 0.0
         self.samples = 0
         self.hot: Counter = Counter()
-        self.probe: list[float] = []
+        self.probe: BoundedSamples = BoundedSamples()
 
     def add(self, dt, cpu, runq, off, off_cls):
         self.dt += dt
@@ -121,13 +146,14 @@ class ThreadRecord:
     __slots__ = (
         "tid", "ident", "name", "daemon", "is_main", "first_seen", "last_seen", "cpu_first",
         "cpu_last", "runq_first", "runq_last", "born_after_start", "total", "in_target",
-        "by_entry", "last_cls", "alive", "files", "states", "timeline",
+        "by_entry", "last_cls", "alive", "files", "states", "timeline", "raw_name",
     )
 
     def __init__(self, tid, ident, name, daemon, is_main, now, born_after_start):
         self.tid = tid
         self.ident = ident
-        self.name = name
+        self.name = name  # safe to write anywhere (lone surrogates escaped)
+        self.raw_name = name
         self.daemon = daemon
         self.is_main = is_main
         self.first_seen = self.last_seen = now
@@ -149,7 +175,7 @@ class ProcessSampler:
         self.backend = backend
         self.interval = interval
         self.records: dict[int, ThreadRecord] = {}
-        self.probe: list[tuple[float, float]] = []  # (time, GIL delay seconds)
+        self.probe = BoundedSamples()  # (time, GIL delay seconds)
         self.ticks = 0
         self.error: Optional[str] = None
         self.ident: Optional[int] = None
@@ -157,8 +183,13 @@ class ProcessSampler:
         self.own_cpu_s = 0.0
         self._running = False
         self._done = _thread.allocate_lock()
+        # The sampler sleeps by waiting on this lock, held until stop() releases it: stopping
+        # then takes no sampling interval. A timed lock wait releases and retakes the GIL
+        # exactly as time.sleep does, so the probe measures the same thing.
+        self._wake = _thread.allocate_lock()
         self._code_info: dict[int, tuple[bool, bool]] = {}
-        self._pinned: list = []
+        self._pinned: list = []  # keeps the code objects alive, so their ids stay unique
+        self.code_info_resets = 0
         self._main_ident = threading.main_thread().ident
         self.t_start = 0.0
         self._started = False
@@ -172,6 +203,7 @@ class ProcessSampler:
         self.t_start = time.perf_counter()
         self._running = True
         self._done.acquire()
+        self._wake.acquire()
         # Baseline for threads alive now (the main thread): count only what happens from here.
         self._refresh_threads(self.t_start, baseline=True)
         _thread.start_new_thread(self._run, ())
@@ -182,6 +214,10 @@ class ProcessSampler:
         if not self._started:
             return True
         self._running = False
+        try:
+            self._wake.release()
+        except RuntimeError:  # pragma: no cover - released already
+            pass
         stopped = self._done.acquire(timeout=timeout + self.interval)
         if stopped:
             self._done.release()
@@ -206,11 +242,12 @@ class ProcessSampler:
         prev_runq = None
         try:
             interval = self.interval
-            sleep = time.sleep
+            wait = self._wake.acquire
             perf = time.perf_counter
             while self._running:
                 before = perf()
-                sleep(interval)
+                if wait(True, interval):  # released by stop()
+                    break
                 now = perf()
                 late = now - before - interval
                 if own is not None:
@@ -243,10 +280,12 @@ class ProcessSampler:
             rec = self.records.get(tid)
             if rec is None or not rec.alive:
                 is_main = th.ident == self._main_ident
-                self._new_record(tid, th.ident, th.name, th.daemon, is_main, now, baseline)
+                self._new_record(tid, th.ident, safe_text(th.name), th.daemon, is_main, now, baseline)
             else:
                 rec.ident = th.ident
-                rec.name = th.name
+                if th.name is not rec.raw_name:  # renamed: escape lone surrogates once, not per tick
+                    rec.raw_name = th.name
+                    rec.name = safe_text(th.name)
         for tid, slot in list(self.backend.slots().items()) if self.backend.exact else ():
             if tid not in self.records and slot.ident is not None:
                 ident_to_tid.setdefault(slot.ident, tid)
@@ -300,6 +339,10 @@ class ProcessSampler:
                 user = not std and not path.startswith(_OWN)
                 sync = std and any(path.endswith(os.sep + m) for m in _SYNC_MODULES)
             info = (user, sync)
+            if len(self._pinned) >= MAX_CODE_INFO:  # a program that keeps making code (exec, eval)
+                self._code_info.clear()
+                self._pinned.clear()
+                self.code_info_resets += 1
             self._code_info[id(code)] = info
             self._pinned.append(code)
         return info
@@ -333,8 +376,8 @@ class ProcessSampler:
 
     def _tick(self, now: float, late: Optional[float]) -> None:
         self.ticks += 1
-        if late is not None and len(self.probe) < MAX_PROBE_SAMPLES:
-            self.probe.append((now, late))
+        if late is not None:
+            self.probe.note((now, late))
         # Read every thread's /proc state first, before any other Python work: a thread that wakes
         # while this tick holds the GIL would otherwise be seen "waiting for the GIL" because of us.
         readings = []
@@ -421,7 +464,7 @@ class ProcessSampler:
                 if hot is not None:
                     b.hot[hot] += 1
                 if late is not None and cls == "gil":
-                    b.probe.append(late)
+                    b.probe.note(late)
         self._last_tick = now
 
     # -- results -------------------------------------------------------------------------

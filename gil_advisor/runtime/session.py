@@ -6,11 +6,28 @@ import os
 import sys
 import threading
 import time
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 from gil_advisor.runtime import procfs
 from gil_advisor.runtime.sampler import ProcessSampler
 from gil_advisor.runtime.targets import TargetIndex
+
+
+@dataclass(frozen=True)
+class Thinning:
+    """What was aggregated to keep memory bounded on a long run (the report's `thinned`)."""
+
+    worker_intervals_gap_s: float  # widest gap between worker calls merged away (0: none)
+    gil_probe_stride: int  # 1: every probe sample kept; n: one in n
+    code_caches_reset: int  # times a code-object cache was emptied (programs that make code)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.worker_intervals_gap_s or self.gil_probe_stride > 1 or self.code_caches_reset)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "timeline_thinned": self.any}
 
 
 class TraceSession:
@@ -30,6 +47,7 @@ class TraceSession:
         self.alive_at_exit: list[dict] = []
         self.backend_error: Optional[str] = None
         self.loaded_files: set[str] = set()
+        self.thinned: Optional[Thinning] = None
 
     def start(self) -> None:
         self.host = procfs.host_facts()
@@ -76,6 +94,16 @@ class TraceSession:
         except Exception as e:  # the report matters more than a clean unhook
             self.backend_error = repr(e)
         self.backend.finish(self.t1, self.sampler.cpu_now())
+        self.thinned = self.thinning()
+        self.backend.thinned = self.thinned.to_dict()  # reported with the backend's stats
+
+    def thinning(self) -> Thinning:
+        slots = self.backend.slots().values()
+        return Thinning(
+            worker_intervals_gap_s=round(max((s.thinned_gap_s for s in slots), default=0.0), 6),
+            gil_probe_stride=self.sampler.probe.stride,
+            code_caches_reset=self.sampler.code_info_resets + getattr(self.targets, "pins_reset", 0),
+        )
 
 
 def _loaded_files() -> set[str]:

@@ -10,6 +10,7 @@ from gil_advisor.finding import Finding
 
 # co_firstlineno is the line of the first decorator; the static side reports the `def` line.
 _MAX_DECORATOR_LINES = 30
+MAX_PINNED = 100_000  # code objects remembered; past it only the workers' are kept
 
 
 @dataclass
@@ -76,6 +77,7 @@ class TargetIndex:
         # id(code) -> target index or -1; the code objects are kept alive so ids are not reused.
         self.code_cache: dict[int, int] = {}
         self._pinned: list[CodeType] = []
+        self.pins_reset = 0
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -105,6 +107,13 @@ class TargetIndex:
         cands = self.candidates(code.co_filename)
         if cands:
             idx = self._match_in(cands, code)
+        if len(self._pinned) >= MAX_PINNED:  # bound memory: forget the misses, keep the workers
+            # in place: the backends' hooks hold these very objects
+            self._pinned[:] = [c for c in self._pinned if self.code_cache.get(id(c), -1) >= 0]
+            hits = {id(c): self.code_cache[id(c)] for c in self._pinned}
+            self.code_cache.clear()
+            self.code_cache.update(hits)
+            self.pins_reset += 1
         self.code_cache[key] = idx
         self._pinned.append(code)
         return idx

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator, Optional
 
 from gil_advisor.config import Options
@@ -63,6 +62,8 @@ def summarise_all(files: list[str], config: Options, progress=None, cache=None):
             if progress:
                 progress.step(1)
         return
+    from concurrent.futures import ProcessPoolExecutor  # here: importing it costs ~25 ms (trace's start-up)
+
     size = max(1, min(32, len(files) // (jobs * 8)))
     batches = [(files[i:i + size], config.max_file_size, cache) for i in range(0, len(files), size)]
     with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as pool:
@@ -72,7 +73,9 @@ def summarise_all(files: list[str], config: Options, progress=None, cache=None):
                 progress.step(len(batch))
 
 
-def check(paths: list[str], config: Optional[Options] = None, progress=None, show_spawns: bool = False) -> Report:
+def check(paths: list[str], config: Optional[Options] = None, progress=None, show_spawns: bool = False, closed: bool = False) -> Report:
+    """`closed`: the files are the whole program (trace's import closure), so the search for a
+    function's callers reads only them, never every file under their folders."""
     config = config or Options()
     found = find_files(paths, config.exclude)
     files = found.files
@@ -85,6 +88,7 @@ def check(paths: list[str], config: Optional[Options] = None, progress=None, sho
     report = Report(spawns=[] if show_spawns else None)
     for tree in trees:
         project = Project(tree.seeds + tree.extra, config.max_file_size, cache, config.exclude)
+        project.closed = closed
         if config.follow_dependencies:
             project.library_roots, _ = library_roots(project.roots, config.python)
         quiet = []  # files the pre-check skipped: no spawn form named in them

@@ -19,11 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
-import libcst as cst
-
 from gil_advisor.finding import FileError
 from gil_advisor.sourcefile import ReadError, read_limited
-from gil_advisor.static.extract import extract
 from gil_advisor.static.spawn_forms import HINT_PATTERN, HINT_WORDS
 from gil_advisor.static.summary import ModuleSummary
 
@@ -218,6 +215,10 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         raise SourceError("skipped: too large to parse in the memory available (MemoryError)") from None
     except ValueError as exc:
         raise SourceError(f"syntax error: {exc}") from None
+    import libcst as cst  # here, not at the top: a run whose files are all cached never needs it
+
+    from gil_advisor.static.extract import extract
+
     depth = _max_depth(tree) if tree is not None else 0
     if depth > MAX_DEPTH:
         raise SourceError(f"skipped: nested {depth} levels deep, over the analyzer's limit of {MAX_DEPTH}")
@@ -332,6 +333,7 @@ class Project:
         self.roots = sorted({_root_of(src.path, module) for module, src in self.files.items()})
         # Installed dependencies (static/environment.py): searched after the project's roots
         self.library_roots: list[str] = []
+        self.closed = False  # True: the files given are the whole program
         self._library: set[str] = set()
 
     def add(self, module: str, result: Union[ModuleSummary, FileError, None]) -> None:
@@ -401,8 +403,8 @@ class Project:
     def discover_roots(self) -> None:
         """Register every module under the roots (not parsed): for the rare question
         "who calls this function?" when only some files were given."""
-        if self._roots_discovered:
-            return
+        if self._roots_discovered or self.closed:
+            return  # a closed project (trace's import closure) is only its own files
         self._roots_discovered = True
         for path in discover(self.roots, self.exclude):
             module, is_package = module_name_for(path)

@@ -23,6 +23,7 @@ class TracerBackend(Protocol):
 
     name: str
     exact: bool  # entries and exits are exact (hooks), not inferred from samples
+    thinned: Optional[dict]  # set when tracing stops: what was aggregated to bound memory
 
     def start(self, targets: TargetIndex) -> None: ...
 
@@ -43,6 +44,8 @@ class TracerBackend(Protocol):
 
 class HookBackendMixin:
     """Shared by backends whose hooks run on the traced threads (sys.monitoring, setprofile)."""
+
+    thinned: Optional[dict] = None
 
     def _init_slots(self) -> None:
         self._slots: dict[int, ThreadSlot] = {}

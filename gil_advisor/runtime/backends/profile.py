@@ -72,4 +72,4 @@ class ProfileBackend(HookBackendMixin):
         self.stop()
 
     def stats(self) -> dict:
-        return {}
+        return {"thinned": self.thinned}

@@ -18,6 +18,7 @@ def available() -> tuple[bool, str]:
 class SamplingBackend:
     name = "sampler"
     exact = False
+    thinned = None
 
     def __init__(self):
         self._slots: dict[int, ThreadSlot] = {}
@@ -72,4 +73,4 @@ class SamplingBackend:
         pass
 
     def stats(self) -> dict:
-        return {}
+        return {"thinned": self.thinned}

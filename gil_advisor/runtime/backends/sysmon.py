@@ -250,6 +250,7 @@ class SysMonitoringBackend(HookBackendMixin):
             "discovery": "exec audit events + modules loaded before start",
             "notes": list(self.notes),
             "threads_started": self.threads_started,
+            "thinned": self.thinned,
         }
 
 

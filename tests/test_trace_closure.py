@@ -1,0 +1,163 @@
+"""trace analyses the program's import closure, with check's cache (issue 13).
+
+The closure is counted, never timed: a script in a folder of 10,000 unrelated files reads one file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gil_advisor.runtime.static_pass import closure_roots, import_closure
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+
+WORKERS = '''import threading
+
+
+def crunch(n):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def run_all():
+    threads = [threading.Thread(target=crunch, args=(100_000,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+'''
+
+UNRELATED = '''import threading
+
+
+def spin(n):
+    while n:
+        n -= 1
+
+
+for _ in range(2):
+    threading.Thread(target=spin, args=(10,)).start()
+'''
+
+
+def _env():
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+def trace(tmp_path, *args, cwd=None):
+    out = tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "gil_advisor", "trace", "-q", "--json", str(out), *args]
+    p = subprocess.run(cmd, cwd=cwd or tmp_path, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    return json.loads(out.read_text())
+
+
+def make_project(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    (proj / "pkg").mkdir(parents=True)
+    (proj / "pkg" / "__init__.py").write_text("")
+    (proj / "pkg" / "workers.py").write_text(WORKERS)
+    (proj / "pkg" / "helpers.py").write_text("from . import workers\n")
+    (proj / "unrelated.py").write_text(UNRELATED)
+    (proj / "main.py").write_text("from pkg.helpers import workers\n\nworkers.run_all()\nprint('done')\n")
+    return proj
+
+
+def test_closure_follows_imports_and_nothing_else(tmp_path):
+    proj = make_project(tmp_path)
+    c = import_closure(str(proj / "main.py"), [str(proj)], 10_000_000)
+    rel = [os.path.relpath(f, proj) for f in c.files]
+    assert rel == ["main.py", "pkg/__init__.py", "pkg/helpers.py", "pkg/workers.py"]
+    assert not c.truncated
+
+
+def test_closure_is_bounded(tmp_path):
+    for i in range(30):
+        (tmp_path / f"m{i}.py").write_text(f"import m{i + 1}\n")
+    c = import_closure(str(tmp_path / "m0.py"), [str(tmp_path)], 10_000_000, max_files=10)
+    assert len(c.files) == 10 and c.truncated
+
+
+def test_closure_reads_only_regular_files_under_the_size_limit(tmp_path):
+    (tmp_path / "main.py").write_text("import fifo\nimport big\n")
+    os.mkfifo(tmp_path / "fifo.py")  # opening it would hang
+    (tmp_path / "big.py").write_text("x = 1\n" * 1000)
+    c = import_closure(str(tmp_path / "main.py"), [str(tmp_path)], 1000)
+    assert [os.path.basename(p) for p in c.files] == ["main.py", "big.py"]  # the FIFO is not opened
+    assert c.skipped == [(str(tmp_path / "big.py"), "6,000 bytes is over the max-file-size limit of 1,000 bytes")]
+
+
+def test_roots_are_the_program_folder_and_pythonpath(tmp_path, monkeypatch):
+    other = tmp_path / "lib"
+    other.mkdir()
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(other), str(tmp_path / "missing")]))
+    assert closure_roots(str(tmp_path)) == [str(tmp_path), str(other)]
+
+
+def test_trace_finds_the_worker_in_an_imported_module_and_skips_the_folder(tmp_path):
+    proj = make_project(tmp_path)
+    rep = trace(tmp_path, "--cache-dir", str(tmp_path / "cache"), str(proj / "main.py"))
+    static = rep["static"]
+    assert static["scope"] == "import closure"
+    assert sorted(os.path.relpath(p, proj) for p in static["paths"]) == [
+        "main.py", "pkg/__init__.py", "pkg/helpers.py", "pkg/workers.py"]
+    workers = {f["worker"] for f in rep["findings"]}
+    assert workers == {"pkg.workers.crunch"}, rep["findings"]  # unrelated.py was not read
+
+
+def test_script_in_a_folder_of_10000_files_reads_only_the_script(tmp_path):
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(10_000):
+        (big / f"mod{i}.py").write_text(f"x = {i}\n")
+    (big / "main.py").write_text("print('hello')\n")
+    rep = trace(tmp_path, "--no-cache", str(big / "main.py"))
+    assert rep["static"]["files_checked"] == 1
+    assert rep["static"]["paths"] == [str(big / "main.py")]
+
+
+def test_module_target_closure(tmp_path):
+    proj = make_project(tmp_path)
+    (proj / "pkg" / "__main__.py").write_text("from .workers import run_all\n\nrun_all()\n")
+    rep = trace(tmp_path, "--no-cache", "-m", "pkg", cwd=proj)
+    rel = sorted(os.path.relpath(p, proj) for p in rep["static"]["paths"])
+    assert rel == ["pkg/__init__.py", "pkg/__main__.py", "pkg/workers.py"]
+    assert {f["worker"] for f in rep["findings"]} == {"pkg.workers.crunch"}
+
+
+def test_check_and_trace_share_the_cache_and_a_warm_run_needs_no_libcst(tmp_path):
+    proj = make_project(tmp_path)
+    cache = tmp_path / "cache"
+    p = subprocess.run([sys.executable, "-m", "gil_advisor", "check", "--cache-dir", str(cache), str(proj)],
+                       cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 1, p.stderr  # findings
+    rep = trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))
+    assert rep["static"]["parsed_with_libcst"] is False
+    assert {f["worker"] for f in rep["findings"]} == {"pkg.workers.crunch"}
+    cold = trace(tmp_path, "--cache-dir", str(tmp_path / "fresh"), str(proj / "main.py"))
+    assert cold["static"]["parsed_with_libcst"] is True
+
+
+def test_callers_are_searched_in_the_closure_only(tmp_path):
+    # The worker reaches the Thread through a parameter: finding it asks "who calls start()?".
+    # Every other file in the folder stays unread: a FIFO there would hang a search of the folder.
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    os.mkfifo(proj / "fifo.py")
+    (proj / "main.py").write_text(
+        "import threading\n\n\ndef crunch(n):\n    total = 0\n    for i in range(n):\n        total += i * i\n"
+        "    return total\n\n\ndef start(fn):\n    ts = [threading.Thread(target=fn, args=(50_000,)) for _ in range(2)]\n"
+        "    for t in ts:\n        t.start()\n    for t in ts:\n        t.join()\n\n\nstart(crunch)\n"
+    )
+    rep = trace(tmp_path, "--no-cache", str(proj / "main.py"))
+    assert rep["static"]["paths"] == [str(proj / "main.py")]
+    assert {f["worker"] for f in rep["findings"]} == {"main.crunch"}, rep["findings"]
