@@ -397,3 +397,44 @@ def test_seven_python_threads_for_a_third_of_a_second_never_refuted_in_50_runs(t
         verdicts.append(verdict_of(rep, "crunch")["verdict"])
     assert "refuted" not in verdicts, verdicts
     assert verdicts.count("confirmed") >= 45, verdicts
+
+
+# -- runtime-only findings are first-class (issue 12 item 6) -----------------------------------
+
+
+def test_runtime_only_finding_has_code_remedies_projection_and_sarif(tmp_path):
+    import jsonschema
+
+    sarif_path = tmp_path / "trace.sarif"
+    p, rep = trace(tmp_path, "--no-static", "--fail-on-findings", "--sarif", str(sarif_path), "cpu_threads.py", "1.0")
+    assert p.returncode == 1, p.stderr  # the program exited 0; the run found a GIL-bound group
+    (rf,) = [r for r in rep["runtime_findings"] if r["entry"]["function"] == "crunch"]
+    assert rf["code"] == "GIL101"
+    # The remedies a static GIL001 finding of a plain function gets, in the same order.
+    assert [r["kind"] for r in rf["remedies"]] == ["processes", "native", "interpreter"]
+    assert rf["projected_speedup"]["processes"] == 2 and rf["projected_speedup"]["estimate"] is True
+    assert "GIL101" in p.stderr and "1. Use processes" in p.stderr
+    log = json.loads(sarif_path.read_text())
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    run = log["runs"][0]
+    (result,) = [r for r in run["results"] if r["ruleId"] == "GIL101"]
+    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "GIL101"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("cpu_threads.py")
+    hot = [r for r in result["relatedLocations"] if r["message"]["text"].startswith("hot-line")]
+    assert hot and hot[0]["physicalLocation"]["region"]["startLine"] == rf["hot_locations"][0]["line"]
+    assert result["properties"]["remedies"][0]["title"] == "Use processes"
+    assert result["properties"]["trace"]["verdict"] == "runtime-only"
+    assert result["properties"]["trace"]["projectedSpeedup"]["worker"] >= 1.0
+    assert run["invocations"][0]["exitCode"] == 0
+
+
+def test_fail_on_findings_passes_a_clean_run_and_keeps_the_programs_own_failure(tmp_path):
+    sarif_path = tmp_path / "t.sarif"
+    p, rep = trace(tmp_path, "--fail-on-findings", "--sarif", str(sarif_path), "--findings",
+                   str(findings_for(tmp_path, "io_threads.py", "talk")), "io_threads.py", "0.5")
+    assert p.returncode == 0, p.stderr
+    assert verdict_of(rep, "talk")["verdict"] == "refuted"
+    assert json.loads(sarif_path.read_text())["runs"][0]["results"] == []  # refuted: nothing to gate on
+    p, _ = trace(tmp_path, "--fail-on-findings", "--no-static", "behaviour.py", "exit3")
+    assert p.returncode == 3

@@ -410,3 +410,18 @@ def test_seven_python_threads_for_a_third_of_a_second_are_confirmed(figures):
     m = _m(threads=7, max_concurrent=7, calls=7, wall_s=0.3, concurrent_wall_s=0.3, thread_s=2.1,
            cpu_s=0.3 * figures["parallelism"], gil_probe_median_ms=0.1, **native)
     assert verdict.decide(m)[0] is Verdict.REFUTED
+
+
+def test_runtime_only_remedies_follow_the_form_of_the_entry_function():
+    from gil_advisor.runtime import advice
+    from gil_advisor.runtime.model import CodeSite
+
+    assert advice.target_form("main.<locals>.<lambda>") == "lambda"
+    assert advice.target_form("outer.<locals>.inner") == "nested"
+    assert advice.target_form("Box.run") == "method"
+    assert advice.target_form("crunch") == "function"
+    lam = advice.runtime_remedies(CodeSite("/p/a.py", 3, "main.<locals>.<lambda>"))
+    assert [r.kind for r in lam] == ["processes", "native", "interpreter"]
+    assert "a lambda cannot be pickled" in lam[0].detail
+    plain = advice.runtime_remedies(CodeSite("/p/a.py", 3, "crunch"))
+    assert "cannot be pickled" not in plain[0].detail

@@ -39,6 +39,7 @@ register("text", TRACE, "gil_advisor.runtime.report:render_text")
 register("json", TRACE, "gil_advisor.runtime.report:render_json")
 register("html", TRACE, "gil_advisor.runtime.report:render_html")
 register("timeline", TRACE, "gil_advisor.runtime.report:render_timeline")
+register("sarif", TRACE, "gil_advisor.runtime.sarif_report:render")
 
 
 def formats(subject: str) -> tuple[str, ...]:

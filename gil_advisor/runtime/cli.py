@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", metavar="FILE", help="also write the full report as JSON to FILE")
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with a thread timeline")
+    parser.add_argument("--sarif", metavar="FILE", help="also write confirmed and runtime-only findings as SARIF 2.1.0")
+    parser.add_argument(
+        "--fail-on-findings", action="store_true",
+        help="exit 1 if the run confirmed a finding or found a runtime-only one (a failing program's own code wins)",
+    )
     parser.add_argument("--timeline", metavar="FILE", help="also write the thread timeline in Chrome trace-event format (opens in Perfetto)")
     parser.add_argument(
         "--findings",
@@ -157,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
         if outcome.how == "keyboard-interrupt":
             complete = False
         finish(outcome, complete)
+        if args.fail_on_findings and outcome.exit_code == 0 and report_gates(finish.report):
+            return 1
         return outcome.exit_code
     finally:
         restore()
@@ -168,6 +175,7 @@ class _Finisher:
     def __init__(self, session, runner, static, args, err):
         self.session, self.runner, self.static, self.args, self.err = session, runner, static, args, err
         self.done = False
+        self.report = None
 
     def __call__(self, outcome: Outcome, complete: bool) -> None:
         if self.done or self.session.in_child:
@@ -192,7 +200,8 @@ class _Finisher:
             except Exception:
                 pass
             return
-        for path, write in ((args.json, report_mod.write_json), (args.html, report_mod.write_html), (args.timeline, report_mod.write_timeline)):
+        self.report = rep
+        for path, write in ((args.json, report_mod.write_json), (args.html, report_mod.write_html), (args.timeline, report_mod.write_timeline), (args.sarif, report_mod.write_sarif)):
             if path:
                 try:
                     write(rep, path)
@@ -204,6 +213,12 @@ class _Finisher:
                 err.flush()
             except Exception:
                 pass
+
+
+def report_gates(rep) -> bool:
+    from gil_advisor.runtime.report import gates
+
+    return gates(rep)
 
 
 def _install_exit_guards(session, finish):

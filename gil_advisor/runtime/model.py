@@ -242,9 +242,13 @@ class RuntimeMeasurement:
     shares: Shares
     gil_probe_median_ms: Optional[float]
     samples: int
+    wall_s: float = 0.0  # union of the group's thread lifetimes
+    max_concurrent: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "wall_s": rounded(self.wall_s),
+            "max_concurrent": self.max_concurrent,
             "thread_s": rounded(self.thread_s),
             "cpu_s": rounded(self.cpu_s),
             "shares": self.shares.to_dict(),

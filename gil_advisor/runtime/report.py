@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Optional
 
 from gil_advisor.output.helpers import display_path, figure, percentages
-from gil_advisor.runtime import procfs, verdict
+from gil_advisor.runtime import advice, procfs, verdict
 from gil_advisor.runtime.model import (
     CheckedFinding,
     CodeSite,
@@ -20,6 +20,7 @@ from gil_advisor.runtime.model import (
     TraceReport,
     Verdict,
 )
+from gil_advisor.runtime.projection import project
 from gil_advisor.runtime.sampler import GIL_CONTENDED_S
 
 OTHER_CPUS_MAX_ERROR = 0.25  # CPUs: /proc/stat counts in ticks; a shorter run is too short to tell
@@ -56,6 +57,12 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
     threads = [_thread_summary(rec, slots, session) for rec in _shown_records(records)]
     findings = _checked_findings(session, runner, slots, records, cores, wall)
     runtime = verdict.runtime_findings(records)
+    for rf in runtime:
+        m = rf.measured
+        rf.remedies = advice.runtime_remedies(rf.entry)
+        rf.projected_speedup = project(
+            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall
+        )
     proc = ProcessSummary(
         target=TargetInfo(runner.kind, runner.name, list(runner.args), runner.path),
         exit_code=outcome.exit_code,
@@ -137,8 +144,6 @@ def _thread_summary(rec, slots, session) -> ThreadSummary:
 
 
 def _checked_findings(session, runner, slots, records, cores, wall) -> list[CheckedFinding]:
-    from gil_advisor.runtime.projection import project
-
     backend = session.backend
     out: list[CheckedFinding] = []
     main_path = os.path.realpath(runner.path or "")
@@ -220,6 +225,15 @@ def write_timeline(report: TraceReport, path: str) -> None:
     _write("timeline", report, path)
 
 
+def write_sarif(report: TraceReport, path: str) -> None:
+    _write("sarif", report, path)
+
+
+def gates(report: Optional[TraceReport]) -> bool:
+    """True when the run has something for CI to fail on (see `trace --fail-on-findings`)."""
+    return report is not None and bool(advice.gating(report.findings, report.runtime_findings))
+
+
 def _pct(x: Optional[float]) -> str:
     return "?" if x is None else f"{x:.0%}"
 
@@ -290,8 +304,9 @@ def render_text(report: TraceReport, show_unreached: bool = False, **_options) -
             for hl in rf.hot_locations[:1]:
                 lines.append(_hot_line(hl))
             lines.extend(_projection_lines(rf.projected_speedup))
-            for i, r in enumerate(rf.remedies[:1], 1):
-                lines.append(f"      try: {r.title}")
+            if rf.remedies:
+                titles = "; ".join(f"{i}. {r.title}" for i, r in enumerate(rf.remedies, 1))
+                lines.append(f"      remedies: {titles} (details in --json/--html/--sarif)")
     if not report.complete:
         why = p.sampler_error or "the run was interrupted"
         lines.append(f"  (measurement incomplete: {why})")

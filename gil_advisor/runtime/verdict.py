@@ -255,12 +255,14 @@ def runtime_findings(records) -> list[RuntimeFinding]:
             if b.dt > 0.02:
                 g[1].add(rec.tid)
     out = []
+    lifetimes = {rec.tid: [[rec.first_seen, rec.last_seen]] for rec in records.values()}
     for key, (b, tids) in groups.items():
         if b.dt < RUNTIME_MIN_THREAD_S:
             continue
         sh = Shares.of(b.shares())
         wants = sh.on_cpu + sh.waiting_for_gil + sh.waiting_for_cpu
         probe = median_ms(b.probe)
+        conc = concurrency([lifetimes[t] for t in tids if t in lifetimes])
         if (
             sh.waiting_for_gil >= RUNTIME_GIL_SHARE
             and wants >= RUNTIME_WANTS_PYTHON
@@ -275,7 +277,9 @@ def runtime_findings(records) -> list[RuntimeFinding]:
                         f"its time waiting for the GIL (probe delay {probe or 0:.1f} ms)"
                     ),
                     hot_locations=hot_sites(b),
-                    measured=RuntimeMeasurement(b.dt, b.cpu, sh, probe, b.samples),
+                    measured=RuntimeMeasurement(
+                        b.dt, b.cpu, sh, probe, b.samples, conc["union_wall"], conc["peak"]
+                    ),
                 )
             )
     out.sort(key=lambda f: -f.measured.thread_s)
