@@ -72,7 +72,9 @@ def test_cpu_threads_confirmed(tmp_path):
     assert m["threads"] == 2 and m["max_concurrent"] == 2
     assert m["shares"]["waiting_for_gil"] > 0.1
     assert m["parallelism"] < 1.5
-    assert m["projected_speedup"]["processes"] == 2 and m["projected_speedup"]["worker"] > 1.0
+    sp = m["projected_speedup"]
+    # Up to 2x on 2 idle cores; below that when other processes keep the host's CPUs busy.
+    assert sp["processes"] == 2 and 0 < sp["worker"] <= 2.0 and sp["estimate"] is True
     assert rep["complete"] is True
     assert rep["backend"]["name"] == ("sysmon" if HAS_SYSMON else "sampler")
     assert rep["process"]["gil_probe"]["median_ms"] >= 1.0
@@ -425,7 +427,7 @@ def test_runtime_only_finding_has_code_remedies_projection_and_sarif(tmp_path):
     assert hot and hot[0]["physicalLocation"]["region"]["startLine"] == rf["hot_locations"][0]["line"]
     assert result["properties"]["remedies"][0]["title"] == "Use processes"
     assert result["properties"]["trace"]["verdict"] == "runtime-only"
-    assert result["properties"]["trace"]["projectedSpeedup"]["worker"] >= 1.0
+    assert 0 < result["properties"]["trace"]["projectedSpeedup"]["worker"] <= 2.0
     assert run["invocations"][0]["exitCode"] == 0
 
 
@@ -438,3 +440,26 @@ def test_fail_on_findings_passes_a_clean_run_and_keeps_the_programs_own_failure(
     assert json.loads(sarif_path.read_text())["runs"][0]["results"] == []  # refuted: nothing to gate on
     p, _ = trace(tmp_path, "--fail-on-findings", "--no-static", "behaviour.py", "exit3")
     assert p.returncode == 3
+
+
+# -- pickling in the projection (issue 12 item 7) ----------------------------------------------
+
+
+def test_projection_samples_pickling_of_large_results(tmp_path):
+    backend = "sysmon" if HAS_SYSMON else "profile"  # the sampler backend sees no results
+    p, rep = trace(tmp_path, "--backend", backend, "--findings", str(findings_for(tmp_path, "big_results.py", "parse")),
+                   "big_results.py", "6")
+    assert p.returncode == 0, p.stderr
+    f = verdict_of(rep, "parse")
+    sp = f["measured"]["projected_speedup"]
+    pk = sp["pickling"]
+    assert 1 <= pk["sampled_calls"] <= 3 and pk["calls"] == 6
+    assert pk["result_bytes"] > 5e6 and pk["args_bytes"] < 1000
+    assert pk["total_s"] > 0 and pk["startup_s"] > 0
+    assert sp["estimate"] is True and "pickling" in sp["model"]
+    assert rep["backend"]["pickling_sample_s"] > 0
+    if f["verdict"] == "confirmed":
+        assert "includes pickling" in p.stderr and "MB per call" in p.stderr
+    # The sampled calls' pickling happens on the worker's threads, outside its timed calls: it
+    # must not turn the worker itself into a "runtime-only" finding.
+    assert [r for r in rep["runtime_findings"] if r["entry"]["function"] == "parse"] == []

@@ -243,13 +243,17 @@ class Box:
 
 
 def _codes(code):
-    """Every code object in a compiled module, by co_qualname (3.11+) or co_name."""
+    """Every code object in a compiled module, by (co_qualname or co_name, co_firstlineno)."""
     out, stack = {}, [code]
     while stack:
         c = stack.pop()
-        out.setdefault(getattr(c, "co_qualname", c.co_name), c)
+        out[(getattr(c, "co_qualname", c.co_name), c.co_firstlineno)] = c
         stack.extend(k for k in c.co_consts if hasattr(k, "co_code"))
     return out
+
+
+def _code(codes, name, line=None):
+    return next(c for (q, first), c in codes.items() if q.rsplit(".", 1)[-1] == name and line in (None, first))
 
 
 def _ref(code, qualname, path):
@@ -275,9 +279,8 @@ def exact_module(tmp_path):
 
 def test_target_index_matches_instrument_exactly(exact_module):
     path, codes, ns = exact_module
-    helper = codes["spin_helper"]
-    lam_name = next(q for q in codes if q.endswith("<lambda>") and codes[q].co_firstlineno == 21)
-    lam = codes[lam_name]
+    helper = _code(codes, "spin_helper")
+    lam = _code(codes, "<lambda>", 21)
     # GIL003: the spawn's worker is `worker`, the function to measure is the decorated helper,
     # whose code object starts on the first decorator's line (11), not the `def` line (13).
     f_spin = _exact_finding("GIL003", "exact_mod.worker", Location(str(path), 13, 1),
@@ -298,7 +301,7 @@ def test_target_index_matches_instrument_exactly(exact_module):
 
 def test_target_index_has_no_window_and_no_same_line_fallback(exact_module):
     path, codes, ns = exact_module
-    helper, other = codes["spin_helper"], ns["other"].__code__
+    helper, other = _code(codes, "spin_helper"), ns["other"].__code__
     # A ref one line off (the old window accepted up to 30) and a ref on `other`'s line with
     # another name (the old fallback took any code object starting there): neither matches.
     off = _ref(helper, "exact_mod.spin_helper", path)
@@ -320,9 +323,9 @@ def test_target_index_tells_same_named_code_apart_by_qualname(tmp_path):
     path = tmp_path / "q.py"
     path.write_text(src)
     code = compile(src, str(path), "exec")
-    run = _codes(code)["A.run"]
+    run = _codes(code)[("A.run", 2)]
     twin = compile("class B:\n    def run(self): return 1\n", str(path), "exec")
-    twin_run = _codes(twin)["B.run"]
+    twin_run = _codes(twin)[("B.run", 2)]
     assert (twin_run.co_firstlineno, twin_run.co_name) == (run.co_firstlineno, run.co_name)
     idx = TargetIndex([_exact_finding("GIL001", "q.A.run", None, _ref(run, "q.A.run", path))])
     assert idx.match(run) == 0 and idx.match(twin_run) == -1
@@ -425,3 +428,99 @@ def test_runtime_only_remedies_follow_the_form_of_the_entry_function():
     assert "a lambda cannot be pickled" in lam[0].detail
     plain = advice.runtime_remedies(CodeSite("/p/a.py", 3, "crunch"))
     assert "cannot be pickled" not in plain[0].detail
+
+
+# -- pickling sampled into the projection (issue 12 item 7) ---------------------------------
+
+
+def _sampled_call(sampler, idx, args, result):
+    def worker(a, *rest, key=None):
+        sampler.enter(idx, sys._getframe())
+        return result
+
+    value = worker(*args)
+    sampler.exit(idx, value)
+
+
+def test_pickling_sampler_times_a_few_calls_and_stops():
+    from gil_advisor.runtime import pickling
+
+    s = pickling.PicklingSampler(2)
+    big = ["x" * 20] * 1 + [f"row {k}" for k in range(50_000)]
+    for _ in range(pickling.MAX_CALLS + 2):
+        if s.wanted[0]:
+            _sampled_call(s, 0, (b"a" * 1000, 2), big)
+    assert len(s.samples[0]) == pickling.MAX_CALLS and not s.wanted[0]
+    assert s.samples[1] == [] and s.wanted[1]
+    s._startup_s = 0.02  # measured once per report; not part of this test
+    cost = s.cost(0, calls=10, processes=2)
+    assert cost.sampled_calls == pickling.MAX_CALLS and cost.calls == 10
+    assert cost.result_bytes > 400_000 and 1000 < cost.args_bytes < 1200
+    assert 0 < cost.parent_s_per_call < cost.seconds_per_call
+    assert cost.total_s == pytest.approx(cost.seconds_per_call * 10)
+    assert cost.startup_s == pytest.approx(0.04)
+    assert s.cost(1, calls=0, processes=2) is None
+
+
+def test_pickling_sampler_stops_after_a_huge_sample(monkeypatch):
+    from gil_advisor.runtime import pickling
+
+    monkeypatch.setattr(pickling, "MAX_BYTES", 10_000)
+    s = pickling.PicklingSampler(1)
+    _sampled_call(s, 0, (1,), b"z" * 20_000)
+    assert len(s.samples[0]) == 1 and not s.wanted[0]
+
+
+def test_unpicklable_result_says_processes_cannot_run_it():
+    import threading
+
+    from gil_advisor.runtime import pickling
+    from gil_advisor.runtime.projection import project
+
+    s = pickling.PicklingSampler(1)
+    _sampled_call(s, 0, (1,), threading.Lock())
+    cost = s.cost(0, calls=4, processes=2)
+    assert "lock" in cost.error
+    p = project(1.0, 2.0, 1.0, Shares(on_cpu=0.5, waiting_for_gil=0.5), 2, 2, 2.0, cost)
+    assert p.dominated_by.startswith("processes cannot run it as it is")
+
+
+def _cost(total_per_call, parent_per_call, calls, result_mb, startup=0.0):
+    from gil_advisor.runtime.model import PicklingCost
+
+    return PicklingCost(3, 16.0, result_mb * 1e6, total_per_call, parent_per_call, calls,
+                        total_per_call * calls, startup, "model")
+
+
+def test_projection_includes_pickling_and_says_when_it_dominates():
+    from gil_advisor.runtime.projection import project
+
+    gil_bound = Shares(on_cpu=0.5, waiting_for_gil=0.5)
+    # Two threads, 1 s inside, GIL-bound: 2x with free pickling, as before.
+    plain = project(1.0, 2.0, 1.0, gil_bound, 2, 2, 2.0)
+    assert plain.worker == pytest.approx(2.0) and plain.pickling is None and "not measured" in plain.model
+    small = project(1.0, 2.0, 1.0, gil_bound, 2, 2, 2.0, _cost(0.001, 0.0005, 10, 0.01))
+    assert 1.9 < small.worker <= 2.0 and small.dominated_by is None and "pickling" in small.model
+    # 40 MB results: 0.25 s per call to move, 8 calls -> 2 s of pickling against 1 s of compute.
+    big = project(1.0, 2.0, 1.0, gil_bound, 2, 2, 2.0, _cost(0.25, 0.1, 8, 40, startup=0.04))
+    assert big.worker < 1.0  # a loss, said as one
+    assert big.dominated_by.startswith("results are 40 MB per call: processes would spend longer pickling")
+    assert big.to_dict()["estimate"] is True
+    # compute 1 s; parent 8 x 0.1 s serial; workers 8 x 0.15 s; on 2 cores all of it takes
+    # (1 + 1.2 + 0.8) / 2 = 1.5 s, the longest of the three bounds; + 0.04 s start-up.
+    assert big.worker == pytest.approx(1.0 / 1.54)
+    # A host whose other processes left one CPU free: the CPU work gets one CPU, not two.
+    busy = project(1.0, 2.0, 1.0, gil_bound, 2, 2, 2.0, _cost(0.25, 0.1, 8, 40, startup=0.04), free=1.0)
+    assert busy.worker == pytest.approx(1.0 / (3.0 + 0.04))
+    assert project(1.0, 2.0, 1.0, gil_bound, 2, 2, 2.0, free=1.0).worker == pytest.approx(1.0)
+    # I/O-bound threads overlap their waits already: processes change nothing.
+    io = project(1.0, 2.0, 0.2, Shares(on_cpu=0.1, io_or_sleep=0.9), 2, 2, 2.0)
+    assert io.worker == pytest.approx(1.0)
+
+
+def test_free_cpus_for_a_pool():
+    from gil_advisor.runtime.projection import free_cpus
+
+    assert free_cpus(2, None, 0.9) == 2.0  # run too short to know: all usable cores
+    assert free_cpus(2, 0.5, 0.9) == 1.5
+    assert free_cpus(2, 1.9, 0.6) == 0.6  # at least what the program itself got

@@ -43,8 +43,8 @@ def figure(x: Optional[float], unit: str = "", digits: int = 2) -> str:
         text = f"{x:.0f}"
     elif ax == 0:
         text = "0"
+    elif ax < 0.001:
+        text = "<0.001"  # three decimals at most: nothing here is measured finer than a millisecond
     else:
-        text = f"{x:.{digits}g}"
-        if "e" in text:
-            text = f"{x:.{max(0, digits + 2)}f}".rstrip("0").rstrip(".") or "0"
+        text = f"{float(f'{x:.{digits}g}'):.3f}".rstrip("0").rstrip(".")
     return f"{text}{unit}"

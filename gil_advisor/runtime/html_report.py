@@ -35,10 +35,12 @@ td,th{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-alig
 th{background:#f5f5f5;font-weight:600}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .name{overflow-wrap:anywhere}
-.verdict{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600;white-space:nowrap;display:inline-block}
+table.findings{table-layout:fixed} table.findings th{white-space:normal}
+.verdict{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600;white-space:nowrap;display:inline-block;line-height:1.5}
+#host th{width:14em}
 .legend span{display:inline-block;margin-right:14px} .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 code{background:#f3f3f3;padding:0 3px;border-radius:3px} .muted{color:#666}
-.why{min-width:18em} .why small{display:block;color:#555;margin-top:2px}
+.why small{display:block;color:#555;margin-top:2px}
 details{margin:8px 0} summary{cursor:pointer;color:#444}
 svg{max-width:100%;height:auto} svg text{font:12px system-ui,sans-serif}
 """
@@ -105,9 +107,10 @@ def timeline_svg(report: TraceReport) -> str:
     return "".join(out)
 
 
-def _where(path: Any, line: Any) -> str:
+def _where(path: Any, line: Any, tooltip: str = "") -> str:
     shown = display_path(path) if isinstance(path, str) else path
-    return f'<td class="name">{_e(shown)}:{_e(line)}</td>'
+    title = f' title="{_e(tooltip)}"' if tooltip else ""
+    return f'<td class="name"{title}>{_e(shown)}:{_e(line)}</td>'
 
 
 def _badge(label: str, colour: str) -> str:
@@ -130,10 +133,15 @@ def _checked_row(c: CheckedFinding) -> str:
     why = _e(c.reason)
     if sp is not None and sp.dominated_by:
         why += f"<small>{_e(sp.dominated_by)}</small>"
+    evidence = "\n".join(
+        f"{display_path(e.location.path) if isinstance(e.location.path, str) else e.location.path}:{e.location.line}: "
+        f"{e.kind}: {e.description}"
+        for e in f.evidence
+    )
     return (
         f'<tr class="finding" data-verdict="{_e(c.verdict.value)}">'
-        f"<td><code>{_e(f.code)}</code></td>"
-        f"{_where(f.location.path, f.location.line)}"
+        f'<td title="{_e(f.message)}"><code>{_e(f.code)}</code></td>'
+        f"{_where(f.location.path, f.location.line, evidence)}"
         f'<td class="name"><code>{_e(f.worker)}</code></td>'
         f"<td>{_badge(c.verdict.label, c.verdict.colour)}</td>"
         f"<td class=num>{_fig(m.threads if measured else None)}</td>"
@@ -179,10 +187,31 @@ def _pct(x: Optional[float]) -> str:
     return "–" if x is None else f"{round(x * 100)}%"
 
 
-HEAD = (
+SCRIPT = """<script>
+// Measured by the browser, for people reading the page source and for the browser test.
+document.body.dataset.threadsDrawn = document.querySelectorAll("#timeline g.thread").length;
+document.body.dataset.scrollWidth = document.documentElement.scrollWidth;
+document.body.dataset.badgesWrapped = Array.prototype.filter.call(document.querySelectorAll(".verdict"), function (b) {
+  return b.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(b).fontSize);
+}).length;
+(function () {
+  var svg = document.getElementById("timeline"), labels = svg.querySelectorAll("text.axis");
+  var last = labels[labels.length - 1].getBBox();
+  document.body.dataset.lastAxisLabelWhole = (last.x >= 0 && last.x + last.width <= svg.viewBox.baseVal.width) ? "yes" : "no";
+})();
+</script>"""
+
+# Fixed layout: the table takes the page's width and long names wrap inside their column.
+COLUMNS = (
+    "<colgroup><col style=\"width:5.5em\"><col style=\"width:13%\"><col style=\"width:14%\">"
+    "<col style=\"width:11em\"><col style=\"width:4.5em\"><col style=\"width:5.5em\">"
+    "<col style=\"width:5.5em\"><col style=\"width:4.5em\"><col style=\"width:6.5em\">"
+    "<col style=\"width:7em\"><col></colgroup>"
+)
+HEAD = COLUMNS + (
     "<tr><th>code</th><th>where</th><th>worker</th><th>verdict</th><th class=num>threads</th>"
     "<th class=num>wall in worker</th><th class=num>CPU in worker</th><th class=num>GIL wait</th>"
-    "<th class=num>CPUs used / possible</th><th class=num>with processes (estimate)</th><th>why</th></tr>"
+    "<th class=num>CPUs used / possible</th><th class=num>processes (estimate)</th><th>why</th></tr>"
 )
 
 
@@ -191,12 +220,12 @@ def _findings_section(report: TraceReport) -> str:
     folded = [f for f in report.findings if f.unreached]
     rows = [_runtime_row(f) if isinstance(f, RuntimeFinding) else _checked_row(f) for f in shown]
     body = "".join(rows) or '<tr><td colspan=11 class=muted>no findings</td></tr>'
-    out = f'<table id="findings">{HEAD}{body}</table>'
+    out = f'<table id="findings" class="findings">{HEAD}{body}</table>'
     if folded:
         files = len({f.finding.location.path for f in folded})
         out += (
             f'<details id="unreached"><summary>{len(folded)} finding(s) in {files} file(s) the run never '
-            f'imported</summary><table>{HEAD}{"".join(_checked_row(f) for f in folded)}</table></details>'
+            f'imported</summary><table class="findings">{HEAD}{"".join(_checked_row(f) for f in folded)}</table></details>'
         )
     return out
 
@@ -249,10 +278,6 @@ GIL probe median {_fig(probe.median_ms, ' ms')} (p99 {_fig(probe.p99_ms, ' ms')}
 <table id="threads"><tr><th>name</th><th class=num>tid</th><th class=num>lifetime</th><th class=num>CPU</th><th class=num>waiting for a CPU</th><th>share of its life</th></tr>{thread_rows}</table>
 <h2>Host</h2><table id="host">{host_rows}</table>
 </main>
-<script>
-// Measured by the browser, for people reading the page source and for the browser test.
-document.body.dataset.threadsDrawn = document.querySelectorAll("#timeline g.thread").length;
-document.body.dataset.scrollWidth = document.documentElement.scrollWidth;
-</script>
+{SCRIPT}
 </body></html>
 """

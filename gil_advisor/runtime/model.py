@@ -127,10 +127,12 @@ class PicklingCost:
     args_bytes: float  # mean per call
     result_bytes: float
     seconds_per_call: float  # dumps + loads of args and result, mean
+    parent_s_per_call: float  # the parent's serial share: dumps of the args, loads of the result
     calls: int  # calls in the run
     total_s: float  # seconds_per_call x calls
     startup_s: float  # starting the worker processes, measured once
     model: str
+    error: Optional[str] = None  # the arguments or the result cannot be pickled at all
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (rounded(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}

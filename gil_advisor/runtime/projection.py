@@ -5,22 +5,30 @@ from typing import Optional
 
 from gil_advisor.runtime.model import PicklingCost, Projection, Shares
 
-AMDAHL_MODEL = (
-    "Amdahl with N = min(threads running the worker at once, usable cores) processes: the threads' "
-    "time inside the worker minus their GIL wait, split evenly over N (speedup capped at N); the "
-    "rest of the program unchanged; time queued for a CPU stays in (this host's load counts)"
+BASE_MODEL = (
+    "N = min(threads running the worker at once, usable cores) processes. The worker's CPU work "
+    "(its threads' CPU time inside it) runs on the CPUs this host had free during the run (usable "
+    "cores minus what other processes used, at least what this program used, at most N); its time "
+    "blocked in I/O, sleeps and locks overlaps as it did on threads (divided by N); its GIL wait "
+    "disappears; the rest of the program is unchanged"
 )
 PICKLING_MODEL = (
-    "; plus, from sampled calls, pickling: the parent pickles each call's arguments and unpickles "
-    "its result one call at a time (serial), the N workers unpickle arguments and pickle results "
-    "in parallel, and the pool starts N processes once"
+    "; pickling, from sampled calls (thread CPU time of pickle.dumps and pickle.loads of the "
+    "arguments and the result), adds to the CPU work, and the parent's share (pickling arguments, "
+    "unpickling results) is serial; starting N processes is added once"
 )
-NO_PICKLING = "; pickling and process start-up not measured for this worker (no call was sampled)"
-DOMINATES = 1.0  # pickling at least as long as the parallel compute: processes would not pay off
+NO_PICKLING = "; pickling and process start-up are not measured for this worker (no call was sampled)"
 
 
-def _mb(n: float) -> str:
+def _size(n: float) -> str:
     return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def free_cpus(cores: int, other_processes: Optional[float], program_cpus: float) -> float:
+    """CPUs a process pool could have had during the run."""
+    if other_processes is None:
+        return float(cores)
+    return max(program_cpus, cores - other_processes, 0.1)
 
 
 def project(
@@ -32,34 +40,34 @@ def project(
     cores: int,
     process_wall: Optional[float],
     pickling: Optional[PicklingCost] = None,
+    free: Optional[float] = None,
 ) -> Optional[Projection]:
     """Speedup of the worker (and of the whole run) if its threads were N processes."""
     if wall_s <= 0 or thread_s <= 0:
         return None
     n = max(1, min(peak, cores))
-    # With processes the GIL wait disappears; the rest of the threads' time is spread over N.
-    compute = max(thread_s - shares.waiting_for_gil * thread_s, cpu_s)
-    parallel = compute / n
-    serial = 0.0
+    cpus = min(float(n), free if free is not None else float(n))
+    waits = (shares.io_or_sleep + shares.lock_wait + shares.other) * thread_s
+    work, serial, startup = cpu_s, 0.0, 0.0
+    sampled = pickling is not None and pickling.calls > 0 and pickling.error is None
     dominated_by = None
-    if pickling is not None and pickling.calls:
-        per_call = pickling.seconds_per_call
-        parent, child = per_call / 2, per_call / 2  # dumps+loads on each side, measured as one
-        serial = parent * pickling.calls + pickling.startup_s
-        parallel += child * pickling.calls / n
-        moved = pickling.args_bytes + pickling.result_bytes
-        if pickling.total_s >= DOMINATES * compute / n:
+    if sampled:
+        parent = pickling.parent_s_per_call * pickling.calls
+        work += pickling.total_s
+        serial = parent / min(1.0, cpus)
+        startup = pickling.startup_s
+        if pickling.total_s >= cpu_s:
+            what = "results" if pickling.result_bytes >= pickling.args_bytes else "arguments"
             dominated_by = (
-                f"arguments and results are {_mb(moved)} per call: processes would spend longer "
-                f"pickling ({pickling.total_s:.2f} s) than computing ({compute / n:.2f} s on {n} processes)"
+                f"{what} are {_size(max(pickling.result_bytes, pickling.args_bytes))} per call: processes would "
+                f"spend longer pickling ({pickling.total_s:.2f} s) than computing ({cpu_s:.2f} s)"
             )
-    projected = parallel + serial
-    worker = wall_s / projected if projected > 0 else 1.0
-    worker = min(float(n), worker)
-    if pickling is None or not pickling.calls:
-        worker = max(1.0, worker)  # without a cost model for moving data, never project a loss
+    projected = max(serial, work / cpus) + waits / n + startup
+    worker = min(float(n), wall_s / projected) if projected > 0 else 1.0
+    if pickling is not None and pickling.error:
+        dominated_by = f"processes cannot run it as it is: {pickling.error}"
     program = None
     if process_wall and process_wall > wall_s:
         program = process_wall / (process_wall - wall_s + wall_s / worker)
-    model = AMDAHL_MODEL + (PICKLING_MODEL if pickling is not None and pickling.calls else NO_PICKLING)
+    model = BASE_MODEL + (PICKLING_MODEL if sampled else NO_PICKLING)
     return Projection(n, worker, program, model, pickling, dominated_by)

@@ -20,7 +20,7 @@ from gil_advisor.runtime.model import (
     TraceReport,
     Verdict,
 )
-from gil_advisor.runtime.projection import project
+from gil_advisor.runtime.projection import free_cpus, project
 from gil_advisor.runtime.sampler import GIL_CONTENDED_S
 
 OTHER_CPUS_MAX_ERROR = 0.25  # CPUs: /proc/stat counts in ticks; a shorter run is too short to tell
@@ -55,13 +55,19 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
         other = other_processes_cpus(busy, cpu, wall, os.cpu_count() or cores)
     probe = [late for _, late in sampler.probe]
     threads = [_thread_summary(rec, slots, session) for rec in _shown_records(records)]
-    findings = _checked_findings(session, runner, slots, records, cores, wall)
-    runtime = verdict.runtime_findings(records)
+    free = free_cpus(cores, other, (cpu or 0.0) / wall)
+    findings = _checked_findings(session, runner, slots, records, cores, wall, free)
+    # A group whose entry is an instrumented worker is covered by that worker's static finding
+    # (its threads' time outside the worker's measured calls, e.g. while pickling was sampled).
+    runtime = [
+        rf for rf in verdict.runtime_findings(records)
+        if not session.targets.covers(rf.entry.path, rf.entry.line, rf.entry.function)
+    ]
     for rf in runtime:
         m = rf.measured
         rf.remedies = advice.runtime_remedies(rf.entry)
         rf.projected_speedup = project(
-            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall
+            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall, free=free
         )
     proc = ProcessSummary(
         target=TargetInfo(runner.kind, runner.name, list(runner.args), runner.path),
@@ -97,6 +103,7 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
             "interval_s": session.interval,
             "instrumented_workers": len(session.targets),
             "error": session.backend_error,
+            "pickling_sample_s": round(session.targets.pickling.overhead_s, 6),
             **backend.stats(),
         },
         static=static,
@@ -143,14 +150,15 @@ def _thread_summary(rec, slots, session) -> ThreadSummary:
     )
 
 
-def _checked_findings(session, runner, slots, records, cores, wall) -> list[CheckedFinding]:
+def _checked_findings(session, runner, slots, records, cores, wall, free) -> list[CheckedFinding]:
     backend = session.backend
     out: list[CheckedFinding] = []
     main_path = os.path.realpath(runner.path or "")
     for target in session.targets.targets:
         m = verdict.worker_measurement(target.index, slots, records, session.sampler.probe, cores, backend.exact)
+        pickling = session.targets.pickling.cost(target.index, m.calls, max(1, min(m.max_concurrent, cores)))
         m.projected_speedup = project(
-            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall
+            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall, pickling, free
         )
         loaded = target.path in session.loaded_files or target.path == main_path
         for f in target.findings:
@@ -319,7 +327,15 @@ def _projection_lines(sp) -> list[str]:
     line = f"      estimate with {sp.processes} processes: worker ~{figure(sp.worker)}x"
     if sp.program:
         line += f", program ~{figure(sp.program)}x"
-    out = [line + (" (pickling sampled)" if sp.pickling else "")]
+    pk = sp.pickling
+    if pk is not None and pk.error is None:
+        line += (
+            f"; includes pickling, {figure(pk.total_s)} s over {pk.calls} call(s) "
+            f"({figure(max(pk.args_bytes, pk.result_bytes) / 1e6)} MB per call, {pk.sampled_calls} sampled)"
+        )
+    else:
+        line += "; pickling not measured"
+    out = [line]
     if sp.dominated_by:
         out.append(f"      {sp.dominated_by}")
     return out

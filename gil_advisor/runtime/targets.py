@@ -19,6 +19,7 @@ from types import CodeType
 from typing import Iterable, Optional
 
 from gil_advisor.finding import Finding, WorkerRef
+from gil_advisor.runtime.pickling import PicklingSampler
 
 LEGACY_DECORATOR_LINES = 30
 
@@ -117,11 +118,23 @@ class TargetIndex:
         # id(code) -> target index or -1; the code objects are kept alive so ids are not reused.
         self.code_cache: dict[int, int] = {}
         self._pinned: list[CodeType] = []
+        # The hook backends sample a few calls' pickling cost per target (runtime/pickling.py).
+        self.pickling = PicklingSampler(len(self.targets))
 
     def _add(self, path: str, t: WorkerTarget) -> None:
         lst = self._by_file.setdefault(path, [])
         if t not in lst:
             lst.append(t)
+
+    def covers(self, path: str, first_line: int, qualname: str) -> bool:
+        """Is this function (as the sampler names a thread group's entry) a target?"""
+        name = qualname.rsplit(".", 1)[-1]
+        for t in self.candidates(path) or ():
+            if t.exact and t.line == first_line and t.name == name and qualname in (t.qualname, name):
+                return True
+            if not t.exact and t.name == name and 0 <= t.line - first_line <= LEGACY_DECORATOR_LINES:
+                return True
+        return False
 
     def __len__(self) -> int:
         return len(self.targets)
