@@ -40,7 +40,7 @@ table.findings{table-layout:fixed} table.findings th{white-space:normal}
 #host th{width:14em}
 .legend span{display:inline-block;margin-right:14px} .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 code{background:#f3f3f3;padding:0 3px;border-radius:3px} .muted{color:#666}
-.why small{display:block;color:#555;margin-top:2px}
+.why{overflow-wrap:anywhere} .why small{display:block;color:#555;margin-top:2px}
 details{margin:8px 0} summary{cursor:pointer;color:#444}
 svg{max-width:100%;height:auto} svg text{font:12px system-ui,sans-serif}
 """
