@@ -459,7 +459,7 @@ def test_projection_samples_pickling_of_large_results(tmp_path):
     assert sp["estimate"] is True and "pickling" in sp["model"]
     assert rep["backend"]["pickling_sample_s"] > 0
     if f["verdict"] == "confirmed":
-        assert "includes pickling" in p.stderr and "MB per call" in p.stderr
+        assert "includes pickling" in p.stderr and "moved per call" in p.stderr
     # The sampled calls' pickling happens on the worker's threads, outside its timed calls: it
     # must not turn the worker itself into a "runtime-only" finding.
     assert [r for r in rep["runtime_findings"] if r["entry"]["function"] == "parse"] == []

@@ -446,7 +446,7 @@ def test_pickling_sampler_times_a_few_calls_and_stops():
     from gil_advisor.runtime import pickling
 
     s = pickling.PicklingSampler(2)
-    big = ["x" * 20] * 1 + [f"row {k}" for k in range(50_000)]
+    big = [f"row {k}" for k in range(5_000)]
     for _ in range(pickling.MAX_CALLS + 2):
         if s.wanted[0]:
             _sampled_call(s, 0, (b"a" * 1000, 2), big)
@@ -455,11 +455,32 @@ def test_pickling_sampler_times_a_few_calls_and_stops():
     s._startup_s = 0.02  # measured once per report; not part of this test
     cost = s.cost(0, calls=10, processes=2)
     assert cost.sampled_calls == pickling.MAX_CALLS and cost.calls == 10
-    assert cost.result_bytes > 400_000 and 1000 < cost.args_bytes < 1200
+    assert cost.result_bytes > 40_000 and 1000 < cost.args_bytes < 1200
     assert 0 < cost.parent_s_per_call < cost.seconds_per_call
     assert cost.total_s == pytest.approx(cost.seconds_per_call * 10)
     assert cost.startup_s == pytest.approx(0.04)
     assert s.cost(1, calls=0, processes=2) is None
+
+
+def test_pickling_a_big_result_is_timed_on_a_slice_and_sampled_once():
+    import pickle
+    import time
+
+    from gil_advisor.runtime import pickling
+
+    big = [f"record {k:08d}: ok" for k in range(400_000)]
+    s = pickling.PicklingSampler(1)
+    t0 = time.thread_time()
+    _sampled_call(s, 0, (1,), big)
+    spent = time.thread_time() - t0
+    real = len(pickle.dumps(big, pickling.PROTOCOL))
+    (sample,) = s.samples[0]
+    assert abs(sample.result.nbytes - real) < 0.1 * real  # the slice's size, scaled
+    t0 = time.thread_time()
+    pickle.loads(pickle.dumps(big, pickling.PROTOCOL))
+    full = time.thread_time() - t0
+    assert spent < full / 5  # a slice costs the traced thread a small part of the real round trip
+    assert not s.wanted[0]  # costly data: one sample is enough
 
 
 def test_pickling_sampler_stops_after_a_huge_sample(monkeypatch):
@@ -504,23 +525,30 @@ def test_projection_includes_pickling_and_says_when_it_dominates():
     # 40 MB results: 0.25 s per call to move, 8 calls -> 2 s of pickling against 1 s of compute.
     big = project(1.0, 2.0, 1.0, gil_bound, 2, 2, 2.0, _cost(0.25, 0.1, 8, 40, startup=0.04))
     assert big.worker < 1.0  # a loss, said as one
-    assert big.dominated_by.startswith("results are 40 MB per call: processes would spend longer pickling")
+    assert big.dominated_by.startswith("results are 40 MB per call: processes would spend longer pickling and moving data")
     assert big.to_dict()["estimate"] is True
     # compute 1 s; parent 8 x 0.1 s serial; workers 8 x 0.15 s; on 2 cores all of it takes
     # (1 + 1.2 + 0.8) / 2 = 1.5 s, the longest of the three bounds; + 0.04 s start-up.
     assert big.worker == pytest.approx(1.0 / 1.54)
-    # A host whose other processes left one CPU free: the CPU work gets one CPU, not two.
-    busy = project(1.0, 2.0, 1.0, gil_bound, 2, 2, 2.0, _cost(0.25, 0.1, 8, 40, startup=0.04), free=1.0)
-    assert busy.worker == pytest.approx(1.0 / (3.0 + 0.04))
-    assert project(1.0, 2.0, 1.0, gil_bound, 2, 2, 2.0, free=1.0).worker == pytest.approx(1.0)
+    # A busy host: the threads ran half the time they were runnable, so with one runnable
+    # thread of ours there were 2 / 0.5 - 1 = 3 other runnable tasks; two processes would get
+    # 2 x 2 / (2 + 3) = 0.8 CPUs, not two.
+    queued = Shares(on_cpu=0.25, waiting_for_cpu=0.25, waiting_for_gil=0.5)
+    busy = project(1.0, 2.0, 1.0, queued, 2, 2, 2.0, _cost(0.25, 0.1, 8, 40, startup=0.04), wanted=1.0)
+    assert busy.worker == pytest.approx(1.0 / ((1.0 + 2.0) / 0.8 + 0.04))
+    assert project(1.0, 2.0, 1.0, queued, 2, 2, 2.0, wanted=1.0).worker == pytest.approx(0.8)
     # I/O-bound threads overlap their waits already: processes change nothing.
     io = project(1.0, 2.0, 0.2, Shares(on_cpu=0.1, io_or_sleep=0.9), 2, 2, 2.0)
     assert io.worker == pytest.approx(1.0)
 
 
-def test_free_cpus_for_a_pool():
-    from gil_advisor.runtime.projection import free_cpus
+def test_pool_cpus_share_the_host_with_its_other_tasks():
+    from gil_advisor.runtime.projection import pool_cpus
 
-    assert free_cpus(2, None, 0.9) == 2.0  # run too short to know: all usable cores
-    assert free_cpus(2, 0.5, 0.9) == 1.5
-    assert free_cpus(2, 1.9, 0.6) == 0.6  # at least what the program itself got
+    idle = Shares(on_cpu=0.6, waiting_for_gil=0.4)
+    assert pool_cpus(2, 2, idle, 1.0, 0.0) == 2.0
+    assert pool_cpus(2, 2, idle, 1.0, 1.0) == pytest.approx(2 * 2 / 3)  # one CPU's worth of others
+    # Measured on this host (3.12, crunch on 2 threads, load average 5): on CPU 24%, queued 53%.
+    busy = Shares(on_cpu=0.24, waiting_for_cpu=0.53, waiting_for_gil=0.2)
+    others = 2 / (0.24 / 0.77) - 1.0
+    assert pool_cpus(2, 2, busy, 1.0, 1.5) == pytest.approx(2 * 2 / (2 + others))

@@ -48,3 +48,11 @@ def figure(x: Optional[float], unit: str = "", digits: int = 2) -> str:
     else:
         text = f"{float(f'{x:.{digits}g}'):.3f}".rstrip("0").rstrip(".")
     return f"{text}{unit}"
+
+
+def size(nbytes: float) -> str:
+    """"16 B", "12 kB", "40 MB": decimal units, as people read a pickled size."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= scale:
+            return f"{figure(nbytes / scale)} {unit}"
+    return f"{nbytes:.0f} B"

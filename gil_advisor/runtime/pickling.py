@@ -2,12 +2,16 @@
 
 The hook backends (sysmon, profile) call `enter(idx, frame)` before they start timing a worker
 call and `exit(idx, value)` after they stop, but only while `wanted[idx]` is true: the first
-`MAX_CALLS` calls of each worker, and never again after a sample of more than `MAX_BYTES`.
+`MAX_CALLS` calls of each worker, and only the first when it took more than `COSTLY_SAMPLE_S`
+of CPU or moved more than `MAX_BYTES`.
 Each sample times `pickle.dumps` and `pickle.loads` of the call's arguments and of its result,
 the four steps a `ProcessPoolExecutor` adds to every call. The sampler backend sees no
 arguments or results, so it samples nothing.
 
-Process start-up is measured once, when the report is built: one `python -I -S -c pass`.
+Process start-up is measured once, when the report is built: one `python -I -S -c pass`. When
+calls move a megabyte or more, so is the pipe: 8 MB echoed through a child process. A pipe moves
+64 kB at a time, each a switch between processes; on a loaded host every switch waits for a CPU,
+and a 40 MB result then takes seconds, not milliseconds, to reach the parent.
 """
 from __future__ import annotations
 
@@ -23,14 +27,22 @@ from typing import Optional
 from gil_advisor.runtime.model import PicklingCost
 
 MAX_CALLS = 3  # sampled calls per worker
+COSTLY_SAMPLE_S = 0.02  # one sample that took longer (CPU) is enough: big data is the same each call
+PIPE_PROBE_BYTES = 8 * 1024 * 1024  # measured once when calls move a megabyte or more
+PIPE_MIN_BYTES = 1024 * 1024
 MAX_BYTES = 256 * 1024 * 1024  # a bigger sample stops sampling that worker (memory and time)
 _VARARGS, _VARKEYWORDS = 0x04, 0x08
+SLICE_ITEMS = 20_000  # a big list, tuple or dict is timed on this many items and scaled up
+SLICE_BYTES = 1 << 20  # ... a big str or bytes on its first megabyte
+SMALL_TUPLE = 16  # a short tuple (the arguments, a pair of results) is timed item by item
 PROTOCOL = pickle.DEFAULT_PROTOCOL  # what multiprocessing's ForkingPickler uses
 
 MODEL = (
-    "per call: pickle.dumps + pickle.loads of the arguments and of the result, timed (thread CPU) on the first "
-    f"{MAX_CALLS} calls; the parent's share (dumps of arguments, loads of results) is serial, the "
-    "workers' share runs on N processes; start-up: N x one measured interpreter start"
+    "per call: pickle.dumps + pickle.loads of the arguments and of the result (big containers timed on "
+    f"their first {SLICE_ITEMS} items and scaled), timed (thread CPU) on the first "
+    f"{MAX_CALLS} calls; the parent's share (dumps of arguments, loads of results, and moving them "
+    "through a pipe at the rate measured once on this host) is serial, the workers' share runs on "
+    "N processes; start-up: N x one measured interpreter start"
 )
 
 
@@ -48,19 +60,37 @@ class CallSample:
     result: _Trip
 
 
+def _part(obj) -> tuple[object, float]:
+    """(what to pickle, scale): a prefix of a big container stands for the whole, so that timing
+    a 40 MB result costs about a millisecond of the traced thread's time, not half a second."""
+    kind = type(obj)
+    if kind in (list, tuple) and len(obj) > SLICE_ITEMS:
+        return obj[:SLICE_ITEMS], len(obj) / SLICE_ITEMS
+    if kind is dict and len(obj) > SLICE_ITEMS:
+        return dict(itertools.islice(obj.items(), SLICE_ITEMS)), len(obj) / SLICE_ITEMS
+    if kind in (str, bytes, bytearray) and len(obj) > SLICE_BYTES:
+        return obj[:SLICE_BYTES], len(obj) / SLICE_BYTES
+    return obj, 1.0
+
+
 def _round_trip(obj) -> _Trip:
+    if type(obj) is tuple and len(obj) <= SMALL_TUPLE:
+        trips = [_round_trip(x) for x in obj]
+        bad = next((t.error for t in trips if t.error), None)
+        return _Trip(sum(t.dumps_s for t in trips), sum(t.loads_s for t in trips), sum(t.nbytes for t in trips), bad)
+    part, scale = _part(obj)
     # Thread CPU time, not wall: pickle holds the GIL while it works, and wall time on a traced
     # thread would also count the other threads' turns with the GIL.
     clock = time.thread_time
     try:
         t0 = clock()
-        data = pickle.dumps(obj, PROTOCOL)
+        data = pickle.dumps(part, PROTOCOL)
         t1 = clock()
         pickle.loads(data)
         t2 = clock()
     except Exception as e:  # unpicklable (locks, lambdas, sockets...): processes need a change
         return _Trip(0.0, 0.0, 0, f"{type(e).__name__}: {e}")
-    return _Trip(t1 - t0, t2 - t1, len(data))
+    return _Trip((t1 - t0) * scale, (t2 - t1) * scale, int(len(data) * scale))
 
 
 def _arguments(frame) -> tuple:
@@ -81,6 +111,7 @@ class PicklingSampler:
         self._taken = [itertools.count() for _ in range(n_targets)]
         self._pending: dict[tuple[int, int], _Trip] = {}
         self._startup_s: Optional[float] = None
+        self._pipe_s_per_byte: Optional[float] = None
         self.overhead_s = 0.0  # time spent sampling, on the traced threads
 
     def enter(self, idx: int, frame) -> None:
@@ -102,8 +133,11 @@ class PicklingSampler:
         samples = self.samples[idx]
         t0 = time.perf_counter()
         result = _round_trip(value)
-        samples.append(CallSample(args, result))
-        if len(samples) >= MAX_CALLS or args.nbytes + result.nbytes > MAX_BYTES:
+        sample = CallSample(args, result)
+        samples.append(sample)
+        costly = sample.args.dumps_s + sample.args.loads_s + sample.result.dumps_s + sample.result.loads_s
+        if len(samples) >= MAX_CALLS or args.nbytes + result.nbytes > MAX_BYTES or costly > COSTLY_SAMPLE_S:
+            # Sampling holds the GIL on a traced thread: what it costs is spent once, not per call.
             self.wanted[idx] = False
         self.overhead_s += time.perf_counter() - t0
 
@@ -119,6 +153,20 @@ class PicklingSampler:
                 self._startup_s = 0.0
         return self._startup_s
 
+    def pipe_s_per_byte(self) -> float:
+        """Seconds per byte through a pipe to another process and back, measured once."""
+        if self._pipe_s_per_byte is None:
+            echo = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
+            try:
+                start = self.startup_s() or 0.0
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-I", "-S", "-c", echo], input=b"x" * PIPE_PROBE_BYTES, timeout=30,
+                               check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                self._pipe_s_per_byte = max(0.0, time.perf_counter() - t0 - start) / (2 * PIPE_PROBE_BYTES)
+            except Exception:
+                self._pipe_s_per_byte = 0.0
+        return self._pipe_s_per_byte
+
     def cost(self, idx: int, calls: int, processes: int) -> Optional[PicklingCost]:
         samples = [s for s in self.samples[idx] if s.args.error is None and s.result.error is None] if idx < len(self.samples) else []
         failed = [s for s in self.samples[idx] if s.args.error or s.result.error] if idx < len(self.samples) else []
@@ -133,7 +181,10 @@ class PicklingSampler:
             )
         n = len(samples)
         mean = lambda f: sum(f(s) for s in samples) / n  # noqa: E731
-        parent = mean(lambda s: s.args.dumps_s + s.result.loads_s)
+        moved = mean(lambda s: s.args.nbytes + s.result.nbytes)
+        # The parent writes every call's arguments and reads every result: its pipe is serial.
+        pipe = moved * self.pipe_s_per_byte() if moved >= PIPE_MIN_BYTES else 0.0
+        parent = mean(lambda s: s.args.dumps_s + s.result.loads_s) + pipe
         child = mean(lambda s: s.args.loads_s + s.result.dumps_s)
         return PicklingCost(
             sampled_calls=n,

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from typing import Optional
 
+from gil_advisor.output.helpers import size
 from gil_advisor.runtime.model import PicklingCost, Projection, Shares
 
 BASE_MODEL = (
     "N = min(threads running the worker at once, usable cores) processes. The worker's CPU work "
-    "(its threads' CPU time inside it) runs on the CPUs this host had free during the run (usable "
-    "cores minus what other processes used, at least what this program used, at most N); its time "
-    "blocked in I/O, sleeps and locks overlaps as it did on threads (divided by N); its GIL wait "
-    "disappears; the rest of the program is unchanged"
+    "(its threads' CPU time inside it) runs on the CPU share N processes would get on this host: "
+    "the scheduler shares the cores among runnable tasks, and the other processes' runnable tasks "
+    "are counted from how long the worker's own threads queued for a CPU (or, when they did not "
+    "queue, from the CPUs other processes used); its time blocked in I/O, sleeps and locks overlaps "
+    "as it did on threads (divided by N); its GIL wait disappears; the rest of the program is unchanged"
 )
+QUEUED = 0.9  # on-CPU share of runnable time below which the threads measurably queued
 PICKLING_MODEL = (
     "; pickling, from sampled calls (thread CPU time of pickle.dumps and pickle.loads of the "
     "arguments and the result), adds to the CPU work, and the parent's share (pickling arguments, "
@@ -20,15 +23,19 @@ PICKLING_MODEL = (
 NO_PICKLING = "; pickling and process start-up are not measured for this worker (no call was sampled)"
 
 
-def _size(n: float) -> str:
-    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+def pool_cpus(n: int, cores: int, shares: Shares, wanted: float, other: Optional[float]) -> float:
+    """CPUs N runnable processes would get, sharing the cores fairly with the host's other tasks.
 
-
-def free_cpus(cores: int, other_processes: Optional[float], program_cpus: float) -> float:
-    """CPUs a process pool could have had during the run."""
-    if other_processes is None:
-        return float(cores)
-    return max(program_cpus, cores - other_processes, 0.1)
+    The worker's threads were runnable (on a CPU or queued for one) `wanted` at a time on average
+    and ran `f` of that time; with k other runnable tasks each task gets cores / (wanted + k), so
+    k = cores / f - wanted. Threads that hardly queued only bound k: use the CPUs others used."""
+    runnable = shares.on_cpu + shares.waiting_for_cpu
+    f = shares.on_cpu / runnable if runnable > 0 else 1.0
+    if f < QUEUED:
+        others = max(0.0, cores / f - max(wanted, 1.0))
+    else:
+        others = other or 0.0
+    return n * min(1.0, cores / (n + others))
 
 
 def project(
@@ -40,13 +47,14 @@ def project(
     cores: int,
     process_wall: Optional[float],
     pickling: Optional[PicklingCost] = None,
-    free: Optional[float] = None,
+    wanted: float = 1.0,
+    other: Optional[float] = None,
 ) -> Optional[Projection]:
     """Speedup of the worker (and of the whole run) if its threads were N processes."""
     if wall_s <= 0 or thread_s <= 0:
         return None
     n = max(1, min(peak, cores))
-    cpus = min(float(n), free if free is not None else float(n))
+    cpus = pool_cpus(n, cores, shares, wanted, other)
     waits = (shares.io_or_sleep + shares.lock_wait + shares.other) * thread_s
     work, serial, startup = cpu_s, 0.0, 0.0
     sampled = pickling is not None and pickling.calls > 0 and pickling.error is None
@@ -59,8 +67,8 @@ def project(
         if pickling.total_s >= cpu_s:
             what = "results" if pickling.result_bytes >= pickling.args_bytes else "arguments"
             dominated_by = (
-                f"{what} are {_size(max(pickling.result_bytes, pickling.args_bytes))} per call: processes would "
-                f"spend longer pickling ({pickling.total_s:.2f} s) than computing ({cpu_s:.2f} s)"
+                f"{what} are {size(max(pickling.result_bytes, pickling.args_bytes))} per call: processes would "
+                f"spend longer pickling and moving data ({pickling.total_s:.2f} s) than computing ({cpu_s:.2f} s)"
             )
     projected = max(serial, work / cpus) + waits / n + startup
     worker = min(float(n), wall_s / projected) if projected > 0 else 1.0

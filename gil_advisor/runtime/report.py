@@ -6,7 +6,7 @@ import sys
 from collections import Counter
 from typing import Optional
 
-from gil_advisor.output.helpers import display_path, figure, percentages
+from gil_advisor.output.helpers import display_path, figure, percentages, size
 from gil_advisor.runtime import advice, procfs, verdict
 from gil_advisor.runtime.model import (
     CheckedFinding,
@@ -20,7 +20,7 @@ from gil_advisor.runtime.model import (
     TraceReport,
     Verdict,
 )
-from gil_advisor.runtime.projection import free_cpus, project
+from gil_advisor.runtime.projection import project
 from gil_advisor.runtime.sampler import GIL_CONTENDED_S
 
 OTHER_CPUS_MAX_ERROR = 0.25  # CPUs: /proc/stat counts in ticks; a shorter run is too short to tell
@@ -55,8 +55,7 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
         other = other_processes_cpus(busy, cpu, wall, os.cpu_count() or cores)
     probe = [late for _, late in sampler.probe]
     threads = [_thread_summary(rec, slots, session) for rec in _shown_records(records)]
-    free = free_cpus(cores, other, (cpu or 0.0) / wall)
-    findings = _checked_findings(session, runner, slots, records, cores, wall, free)
+    findings = _checked_findings(session, runner, slots, records, cores, wall, other)
     # A group whose entry is an instrumented worker is covered by that worker's static finding
     # (its threads' time outside the worker's measured calls, e.g. while pickling was sampled).
     runtime = [
@@ -67,7 +66,8 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
         m = rf.measured
         rf.remedies = advice.runtime_remedies(rf.entry)
         rf.projected_speedup = project(
-            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall, free=free
+            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall,
+            wanted=(m.cpu_s + m.shares.waiting_for_cpu * m.thread_s) / m.wall_s if m.wall_s else 1.0, other=other,
         )
     proc = ProcessSummary(
         target=TargetInfo(runner.kind, runner.name, list(runner.args), runner.path),
@@ -150,7 +150,7 @@ def _thread_summary(rec, slots, session) -> ThreadSummary:
     )
 
 
-def _checked_findings(session, runner, slots, records, cores, wall, free) -> list[CheckedFinding]:
+def _checked_findings(session, runner, slots, records, cores, wall, other) -> list[CheckedFinding]:
     backend = session.backend
     out: list[CheckedFinding] = []
     main_path = os.path.realpath(runner.path or "")
@@ -158,7 +158,8 @@ def _checked_findings(session, runner, slots, records, cores, wall, free) -> lis
         m = verdict.worker_measurement(target.index, slots, records, session.sampler.probe, cores, backend.exact)
         pickling = session.targets.pickling.cost(target.index, m.calls, max(1, min(m.max_concurrent, cores)))
         m.projected_speedup = project(
-            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall, pickling, free
+            m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall, pickling,
+            wanted=m.cpus_wanted, other=other,
         )
         loaded = target.path in session.loaded_files or target.path == main_path
         for f in target.findings:
@@ -331,8 +332,10 @@ def _projection_lines(sp) -> list[str]:
     if pk is not None and pk.error is None:
         line += (
             f"; includes pickling, {figure(pk.total_s)} s over {pk.calls} call(s) "
-            f"({figure(max(pk.args_bytes, pk.result_bytes) / 1e6)} MB per call, {pk.sampled_calls} sampled)"
+            f"({size(pk.args_bytes + pk.result_bytes)} moved per call; {pk.sampled_calls} call(s) sampled)"
         )
+    elif pk is not None:
+        line += f"; cannot pickle: {pk.error}"
     else:
         line += "; pickling not measured"
     out = [line]
