@@ -70,7 +70,8 @@ def test_cpu_threads_confirmed(tmp_path):
     assert f["verdict"] == "confirmed", f["measured"]
     m = f["measured"]
     assert m["threads"] == 2 and m["max_concurrent"] == 2
-    assert m["shares"]["waiting_for_gil"] > 0.1
+    # On a saturated host much of the GIL wait shows as run-queue wait (see verdict.py).
+    assert m["shares"]["waiting_for_gil"] > 0.1 or "the host was busy" in m["reason"], m
     assert m["parallelism"] < 1.5
     sp = m["projected_speedup"]
     # Up to 2x on 2 idle cores; below that when other processes keep the host's CPUs busy.
@@ -362,7 +363,8 @@ def test_decorated_gil003_helper_and_lambda_worker_are_confirmed(tmp_path):
     # Before: the helper was looked up as `watcher` on its `def` line and never found.
     assert spin["verdict"] == "confirmed", spin["measured"]
     assert spin["measured"]["calls"] >= 1 and spin["measured"]["threads"] == 1
-    assert _by_code(rep, "GIL001")["verdict"] == "not-exercised"  # no lambda in this mode
+    # No lambda runs in this mode (the sampler, starved by the spinner, may call the run too short).
+    assert _by_code(rep, "GIL001")["verdict"] in (("not-exercised",) if HAS_SYSMON else ("not-exercised", "too-short"))
     p, rep = trace(tmp_path, "--findings", str(ff), "exact_targets.py", "lambda", "1.0")
     assert p.returncode == 0, p.stderr
     lam = _by_code(rep, "GIL001")
@@ -463,3 +465,17 @@ def test_projection_samples_pickling_of_large_results(tmp_path):
     # The sampled calls' pickling happens on the worker's threads, outside its timed calls: it
     # must not turn the worker itself into a "runtime-only" finding.
     assert [r for r in rep["runtime_findings"] if r["entry"]["function"] == "parse"] == []
+
+
+def test_a_run_too_short_for_the_sampler_is_not_called_unexercised(tmp_path):
+    # 8 threads for 30 ms, sampled every 100 ms: no sample can see them. That is not evidence
+    # that the worker never ran (the old verdict), only that the run was too short to measure.
+    p, rep = trace(tmp_path, "--backend", "sampler", "--interval", "0.1", "--findings",
+                   str(findings_for(tmp_path, "cpu_threads.py", "crunch")), "cpu_threads.py", "0.03", "8")
+    assert p.returncode == 0, p.stderr
+    f = verdict_of(rep, "crunch")
+    if f["measured"]["calls"] == 0:
+        assert f["verdict"] == "too-short", f["measured"]
+        assert "too short to measure" in f["measured"]["reason"]
+    else:  # a sample did land inside a thread
+        assert f["verdict"] != "not-exercised"

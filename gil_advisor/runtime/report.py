@@ -166,6 +166,8 @@ def _checked_findings(session, runner, slots, records, cores, wall, other) -> li
             v, reason = verdict.decide(m, f.code)
             if v is Verdict.NOT_EXERCISED and not loaded:
                 reason = "the program never imported the file that defines this worker"
+            elif v is Verdict.NOT_EXERCISED and not backend.exact:
+                v, reason = verdict.unseen(session.sampler.ticks, wall) or (v, reason)
             out.append(CheckedFinding(f, v, reason, m, loaded))
     for f in session.targets.unmapped:
         out.append(CheckedFinding(f, Verdict.NOT_EXERCISED, "the finding names no worker location"))
