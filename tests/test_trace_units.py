@@ -568,3 +568,13 @@ def test_gil_releasing_threads_on_a_loaded_host_are_refuted():
     m = _m(parallelism=0.43, parallelism_possible=1.96, cpus_wanted=1.56, gil_probe_contended_share=0.0,
            gil_probe_median_ms=0.09, shares={"on_cpu": 0.157, "waiting_for_cpu": 0.582, "other": 0.26})
     assert verdict.decide(m)[0] is Verdict.REFUTED
+
+
+def test_pool_cpus_take_the_load_average_as_a_floor_only_when_the_threads_queued():
+    from gil_advisor.runtime.projection import pool_cpus
+
+    queued = Shares(on_cpu=0.5, waiting_for_cpu=0.5)  # k = 2 / 0.5 - 1 = 3 from this run
+    assert pool_cpus(2, 2, queued, 1.0, None, load=1.0) == pytest.approx(2 * 2 / 5)
+    assert pool_cpus(2, 2, queued, 1.0, None, load=6.0) == pytest.approx(2 * 2 / 8)
+    idle = Shares(on_cpu=1.0)
+    assert pool_cpus(2, 2, idle, 1.0, 0.0, load=6.0) == 2.0  # no queueing seen: the run is the evidence

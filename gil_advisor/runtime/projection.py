@@ -10,8 +10,8 @@ BASE_MODEL = (
     "N = min(threads running the worker at once, usable cores) processes. The worker's CPU work "
     "(its threads' CPU time inside it) runs on the CPU share N processes would get on this host: "
     "the scheduler shares the cores among runnable tasks, and the other processes' runnable tasks "
-    "are counted from how long the worker's own threads queued for a CPU (or, when they did not "
-    "queue, from the CPUs other processes used); its time blocked in I/O, sleeps and locks overlaps "
+    "are counted from how long the worker's own threads queued for a CPU, at least the 1-minute "
+    "load average at start (or, when they did not queue, from the CPUs other processes used); its time blocked in I/O, sleeps and locks overlaps "
     "as it did on threads (divided by N); its GIL wait disappears; the rest of the program is unchanged"
 )
 QUEUED = 0.9  # on-CPU share of runnable time below which the threads measurably queued
@@ -23,16 +23,20 @@ PICKLING_MODEL = (
 NO_PICKLING = "; pickling and process start-up are not measured for this worker (no call was sampled)"
 
 
-def pool_cpus(n: int, cores: int, shares: Shares, wanted: float, other: Optional[float]) -> float:
+def pool_cpus(
+    n: int, cores: int, shares: Shares, wanted: float, other: Optional[float], load: Optional[float] = None
+) -> float:
     """CPUs N runnable processes would get, sharing the cores fairly with the host's other tasks.
 
     The worker's threads were runnable (on a CPU or queued for one) `wanted` at a time on average
     and ran `f` of that time; with k other runnable tasks each task gets cores / (wanted + k), so
-    k = cores / f - wanted. Threads that hardly queued only bound k: use the CPUs others used."""
+    k = cores / f - wanted. A run of a second sees the host's load only for that second, so when
+    the threads did queue, the 1-minute load average at start is a floor for k. Threads that
+    hardly queued only bound k: then the CPUs other processes used stand in."""
     runnable = shares.on_cpu + shares.waiting_for_cpu
     f = shares.on_cpu / runnable if runnable > 0 else 1.0
     if f < QUEUED:
-        others = max(0.0, cores / f - max(wanted, 1.0))
+        others = max(cores / f - max(wanted, 1.0), load or 0.0, 0.0)
     else:
         others = other or 0.0
     return n * min(1.0, cores / (n + others))
@@ -49,12 +53,13 @@ def project(
     pickling: Optional[PicklingCost] = None,
     wanted: float = 1.0,
     other: Optional[float] = None,
+    load: Optional[float] = None,
 ) -> Optional[Projection]:
     """Speedup of the worker (and of the whole run) if its threads were N processes."""
     if wall_s <= 0 or thread_s <= 0:
         return None
     n = max(1, min(peak, cores))
-    cpus = pool_cpus(n, cores, shares, wanted, other)
+    cpus = pool_cpus(n, cores, shares, wanted, other, load)
     waits = (shares.io_or_sleep + shares.lock_wait + shares.other) * thread_s
     work, serial, startup = cpu_s, 0.0, 0.0
     sampled = pickling is not None and pickling.calls > 0 and pickling.error is None

@@ -55,7 +55,8 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
         other = other_processes_cpus(busy, cpu, wall, os.cpu_count() or cores)
     probe = [late for _, late in sampler.probe]
     threads = [_thread_summary(rec, slots, session) for rec in _shown_records(records)]
-    findings = _checked_findings(session, runner, slots, records, cores, wall, other)
+    load = (host.get("loadavg_at_start") or [None])[0]
+    findings = _checked_findings(session, runner, slots, records, cores, wall, other, load)
     # A group whose entry is an instrumented worker is covered by that worker's static finding
     # (its threads' time outside the worker's measured calls, e.g. while pickling was sampled).
     runtime = [
@@ -64,10 +65,11 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
     ]
     for rf in runtime:
         m = rf.measured
+        wanted = (m.cpu_s + m.shares.waiting_for_cpu * m.thread_s) / m.wall_s if m.wall_s else 1.0
         rf.remedies = advice.runtime_remedies(rf.entry)
         rf.projected_speedup = project(
             m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall,
-            wanted=(m.cpu_s + m.shares.waiting_for_cpu * m.thread_s) / m.wall_s if m.wall_s else 1.0, other=other,
+            wanted=wanted, other=other, load=load,
         )
     proc = ProcessSummary(
         target=TargetInfo(runner.kind, runner.name, list(runner.args), runner.path),
@@ -150,7 +152,7 @@ def _thread_summary(rec, slots, session) -> ThreadSummary:
     )
 
 
-def _checked_findings(session, runner, slots, records, cores, wall, other) -> list[CheckedFinding]:
+def _checked_findings(session, runner, slots, records, cores, wall, other, load) -> list[CheckedFinding]:
     backend = session.backend
     out: list[CheckedFinding] = []
     main_path = os.path.realpath(runner.path or "")
@@ -159,7 +161,7 @@ def _checked_findings(session, runner, slots, records, cores, wall, other) -> li
         pickling = session.targets.pickling.cost(target.index, m.calls, max(1, min(m.max_concurrent, cores)))
         m.projected_speedup = project(
             m.wall_s, m.thread_s, m.cpu_s, m.shares, m.max_concurrent, cores, wall, pickling,
-            wanted=m.cpus_wanted, other=other,
+            wanted=m.cpus_wanted, other=other, load=load,
         )
         loaded = target.path in session.loaded_files or target.path == main_path
         for f in target.findings:
