@@ -25,13 +25,19 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 
 
 def findings_for(tmp_path: Path, script: str, func: str, code: str = "GIL001") -> Path:
-    """A static-findings file naming `func` in `script` as a worker."""
+    """A static-findings file naming `func` in `script` as a worker, with `instrument` filled from
+    the compiled code object's own attributes (the exact reference check() gives the tracer)."""
+    from gil_advisor.finding import WorkerRef
+
     path = WL / script
     tree = ast.parse(path.read_text())
-    line = next(n.lineno for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func)
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func)
+    code_obj = next(c for c in _code_objects(path) if c.co_name == func)
+    ref = WorkerRef(f"{path.stem}.{func}", str(path), node.lineno, code_obj.co_firstlineno, node.body[0].lineno,
+                    code_obj.co_name, getattr(code_obj, "co_qualname", code_obj.co_name))
     f = Finding(
-        code, Location(str(path), line, 1), "test finding", f"{path.stem}.{func}",
-        Location(str(path), line, 1), "high", "Thread", "2",
+        code, Location(str(path), node.lineno, 1), "test finding", f"{path.stem}.{func}",
+        Location(str(path), node.lineno, 1), "high", "Thread", "2", instrument=ref,
     )
     out = tmp_path / f"findings-{path.stem}-{func}.json"
     out.write_text(json.dumps({"version": 1, "findings": [f.to_dict()], "errors": []}))
