@@ -485,3 +485,18 @@ def test_a_run_too_short_for_the_sampler_is_not_called_unexercised(tmp_path):
         assert "too short to measure" in f["measured"]["reason"]
     else:  # a sample did land inside a thread
         assert f["verdict"] != "not-exercised"
+
+
+def test_report_imports_nothing_from_the_programs_directory(tmp_path):
+    # The report gives runtime-only findings the static side's remedies (gil_advisor.static,
+    # which imports libcst). Imported after the program set sys.path[0], a libcst.py beside the
+    # script would run and the report would be lost: it is imported before the program starts.
+    prog = tmp_path / "prog"
+    prog.mkdir()
+    mark = tmp_path / "MARK"
+    (prog / "libcst.py").write_text(f"open({str(mark)!r}, 'w').write('imported')\n")
+    (prog / "main.py").write_text("print('prog')\n")
+    p, rep = trace(tmp_path, "--no-static", str(prog / "main.py"), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "prog\n" and rep is not None
+    assert not mark.exists()

@@ -12,6 +12,7 @@ from gil_advisor.runtime.backends import BACKENDS, choose_backend
 from gil_advisor.runtime.runner import Outcome, TargetError, TargetRunner
 from gil_advisor.runtime.session import TraceSession
 from gil_advisor.runtime.targets import TargetIndex
+from gil_advisor.runtime import report as _report  # noqa: F401  # before the program's sys.path: it imports libcst
 
 # The sampler backend needs the resolution to see worker entries; with hooks the samples only
 # split thread time by state, and fewer of them cost less (benchmarks/trace_overhead.py).
