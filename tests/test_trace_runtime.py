@@ -494,9 +494,12 @@ def test_report_imports_nothing_from_the_programs_directory(tmp_path):
     prog = tmp_path / "prog"
     prog.mkdir()
     mark = tmp_path / "MARK"
-    (prog / "libcst.py").write_text(f"open({str(mark)!r}, 'w').write('imported')\n")
+    for name in ("libcst", "json", "hashlib"):  # what the report and its writers import
+        (prog / f"{name}.py").write_text(f"open({str(mark)!r}, 'a').write({name!r})\n")
     (prog / "main.py").write_text("print('prog')\n")
-    p, rep = trace(tmp_path, "--no-static", str(prog / "main.py"), cwd=tmp_path)
+    p, rep = trace(tmp_path, "--no-static", "--html", str(tmp_path / "r.html"), "--sarif", str(tmp_path / "r.sarif"),
+                   "--timeline", str(tmp_path / "t.json"), str(prog / "main.py"), cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "prog\n" and rep is not None
-    assert not mark.exists()
+    assert not mark.exists(), mark.read_text()
+    assert (tmp_path / "r.html").exists() and (tmp_path / "r.sarif").exists() and (tmp_path / "t.json").exists()

@@ -1,11 +1,16 @@
 """The trace report: built once into a `TraceReport`, then written by the registered writers."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import Counter
 from typing import Optional
 
+# Every writer is imported here, with the report, before the traced program sets sys.path[0]:
+# a json.py or hashlib.py beside the script must never be what the report imports.
+from gil_advisor.atomic import write_text_atomic
+from gil_advisor.output import render
 from gil_advisor.output.helpers import display_path, figure, percentages, size
 from gil_advisor.runtime import advice, procfs, verdict
 from gil_advisor.runtime.model import (
@@ -22,6 +27,8 @@ from gil_advisor.runtime.model import (
 )
 from gil_advisor.runtime.projection import project
 from gil_advisor.runtime.sampler import GIL_CONTENDED_S
+from gil_advisor.runtime import html_report, sarif_report  # noqa: F401  # registered writers
+from gil_advisor.runtime.timeline import chrome_trace
 
 OTHER_CPUS_MAX_ERROR = 0.25  # CPUs: /proc/stat counts in ticks; a shorter run is too short to tell
 
@@ -197,30 +204,19 @@ def _hot(counter: Counter) -> Optional[CodeSite]:
 
 
 def render_json(report: TraceReport, **_options) -> str:
-    import json
-
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 def render_timeline(report: TraceReport, **_options) -> str:
-    import json
-
-    from gil_advisor.runtime.timeline import chrome_trace
-
     return json.dumps(chrome_trace(report)) + "\n"
 
 
 def render_html(report: TraceReport, **_options) -> str:
-    from gil_advisor.runtime.html_report import render_html as html
-
-    return html(report)
+    return html_report.render_html(report)
 
 
 def _write(fmt: str, report: TraceReport, path: str) -> None:
     """Render whole, then write atomically (a temporary file in the same directory, then rename)."""
-    from gil_advisor.atomic import write_text_atomic
-    from gil_advisor.output import render
-
     text = render(report, fmt)
     # A thread or script name that was not valid UTF-8 must not cost the whole file.
     write_text_atomic(path, text.encode("utf-8", "backslashreplace").decode("utf-8"))
