@@ -80,7 +80,9 @@ def test_jobs_is_capped_at_usable_cpus_and_files(tmp_path, monkeypatch):
         def map(self, fn, items):
             return map(fn, items)
 
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", Pool)
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)  # the engine imports it when it needs it
     monkeypatch.setattr(engine, "usable_cpus", lambda: 3)
     report = engine.check([str(tmp_path)], Options(jobs=100_000))
     assert len(report.findings) == 70
@@ -175,7 +177,8 @@ def test_check_and_trace_apply_the_same_configuration(tmp_path, config):
     report = json.loads((tmp_path / "trace.json").read_text())
     assert report["static"]["source"] == "api.check"
     assert sorted((f["code"], f["worker"]) for f in report["findings"]) == checked
-    assert not (tmp_path / ".gil-advisor-cache").exists()  # trace leaves the program's folder alone
+    # trace shares check's per-file cache (issue 13): the same folder check would use, tagged as ours
+    assert (tmp_path / ".gil-advisor-cache" / "CACHEDIR.TAG").is_file()
 
 
 def test_oversized_config_file_is_refused_by_name(tmp_path):

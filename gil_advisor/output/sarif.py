@@ -40,7 +40,10 @@ def _physical_location(loc: Location) -> dict[str, Any]:
 
 
 def _rule(code: str) -> dict[str, Any]:
-    rule = RULES[code]
+    rule = RULES.get(code)
+    if rule is None:  # a code the rule table does not list (yet): the SARIF log stays valid
+        return {"id": code, "name": code.lower(), "shortDescription": {"text": code},
+                "helpUri": f"{RULES_DOC_URI}#{code.lower()}", "defaultConfiguration": {"level": "warning"}}
     remedies = "\n".join(f"{i}. {r}" for i, r in enumerate(rule.remedies, 1))
     more = f"Run `gil-advisor explain {rule.code}` for examples and remedies."
     return {
@@ -102,7 +105,7 @@ def _notification(error: FileError) -> dict[str, Any]:
 
 def to_sarif(report: Report, srcroot: Optional[str] = None) -> dict[str, Any]:
     """The SARIF log as a dict; `render` serialises it."""
-    codes = list(RULES)
+    codes = list(RULES) + sorted({f.code for f in report.findings} - set(RULES))
     rule_index = {code: i for i, code in enumerate(codes)}
     results = []
     seen: dict[str, int] = {}

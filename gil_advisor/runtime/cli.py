@@ -19,6 +19,7 @@ from gil_advisor.runtime.backends import BACKENDS, choose_backend
 from gil_advisor.runtime.runner import Outcome, TargetError, TargetRunner, safe_data
 from gil_advisor.runtime.session import TraceSession
 from gil_advisor.runtime.targets import TargetIndex
+from gil_advisor.runtime import report as _report  # noqa: F401  # before the program's sys.path: it imports libcst
 
 # The sampler backend needs the resolution to see worker entries; with hooks the samples only
 # split thread time by state, and fewer of them cost less (benchmarks/trace_overhead.py).
@@ -45,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", metavar="FILE", help="also write the full report as JSON to FILE")
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with a thread timeline")
+    parser.add_argument("--sarif", metavar="FILE", help="also write confirmed and runtime-only findings as SARIF 2.1.0")
+    parser.add_argument(
+        "--fail-on-findings", action="store_true",
+        help="exit 1 if the run confirmed a finding or found a runtime-only one (a failing program's own code wins)",
+    )
     parser.add_argument("--timeline", metavar="FILE", help="also write the thread timeline in Chrome trace-event format (opens in Perfetto)")
     parser.add_argument(
         "--findings",
@@ -138,9 +144,10 @@ class ReportPaths:
     json: Optional[str] = None
     html: Optional[str] = None
     timeline: Optional[str] = None
+    sarif: Optional[str] = None
 
     def items(self) -> list[tuple[str, str]]:
-        pairs = (("json", self.json), ("html", self.html), ("timeline", self.timeline))
+        pairs = (("json", self.json), ("html", self.html), ("timeline", self.timeline), ("sarif", self.sarif))
         return [(k, v) for k, v in pairs if v]
 
 
@@ -166,7 +173,7 @@ def unwritable_reason(path: str) -> Optional[str]:
 def resolve_report_paths(args) -> ReportPaths:
     """Absolute, checked report paths; raises ValueError with the one line to print."""
     found = {}
-    for option in ("json", "html", "timeline"):
+    for option in ("json", "html", "timeline", "sarif"):
         given = getattr(args, option, None)
         if not given:
             continue
@@ -265,6 +272,8 @@ def run(args: argparse.Namespace) -> int:
         finish(outcome, complete)
         if outcome.how == "keyboard-interrupt":
             die_by_signal_at_exit(signal.SIGINT)
+        if args.fail_on_findings and outcome.exit_code == 0 and report_gates(finish.report):
+            return 1
         return outcome.exit_code
     finally:
         restore()
@@ -302,6 +311,7 @@ class _Finisher:
         self.session, self.runner, self.static, self.args, self.err = session, runner, static, args, err
         self.paths = paths
         self.done = False
+        self.report = None
 
     def __call__(self, outcome: Outcome, complete: bool) -> None:
         if self.done or self.session.in_child:
@@ -327,10 +337,12 @@ class _Finisher:
             except Exception:
                 pass
             return
+        self.report = rep
         writers = {
             "json": report_mod.write_json,
             "html": report_mod.write_html,
             "timeline": report_mod.write_timeline,
+            "sarif": report_mod.write_sarif,
         }
         for option, path in self.paths.items():
             try:
@@ -352,6 +364,12 @@ class _Finisher:
                 err.flush()
             except Exception:
                 pass
+
+
+def report_gates(rep) -> bool:
+    from gil_advisor.runtime.report import gates
+
+    return gates(rep)
 
 
 def _install_exit_guards(session, finish, report_on_sigterm: bool = False):

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 MAX_CLOSURE_FILES = 2_000  # a bound, not a target: a program's own modules are far fewer
-DEFAULT_CACHE_DIR = ".gil-advisor-cache"  # check's default (gil_advisor/cli.py), same folder
 
 
 @dataclass

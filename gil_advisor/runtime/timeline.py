@@ -53,23 +53,21 @@ class Segments:
         return [[round(s, ndigits), round(e, ndigits), st] for s, e, st in self.spans]
 
 
-def chrome_trace(report: dict[str, Any]) -> dict[str, Any]:
+def chrome_trace(report) -> dict[str, Any]:
     """The Chrome trace-event format (JSON object form), which Perfetto and chrome://tracing open."""
-    pid = report.get("process", {}).get("pid") or 1
-    name = report.get("process", {}).get("target", {}).get("name") or "traced program"
+    pid = 1
+    name = report.process.target.name or "traced program"
     events: list[dict] = [{"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": f"gil-advisor trace: {name}"}}]
-    for t in report.get("threads", []):
-        tid = t["tid"]
-        label = t.get("name") or f"thread {tid}"
-        events.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": label}})
-        for start, end, state in t.get("timeline", []):
+    for t in report.threads:
+        events.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": t.tid, "args": {"name": t.name or f"thread {t.tid}"}})
+        for start, end, state in t.timeline:
             events.append(
                 {
                     "ph": "X",
                     "cat": "thread-state",
                     "name": LABELS.get(state, state),
                     "pid": pid,
-                    "tid": tid,
+                    "tid": t.tid,
                     "ts": round(start * 1e6, 1),
                     "dur": round(max(end - start, 0) * 1e6, 1),
                 }
@@ -79,9 +77,11 @@ def chrome_trace(report: dict[str, Any]) -> dict[str, Any]:
         "displayTimeUnit": "ms",
         "otherData": {
             "tool": "gil-advisor",
-            "backend": report.get("backend", {}).get("name"),
+            "backend": report.backend.get("name"),
             "findings": [
-                {"code": f["code"], "worker": f["worker"], "verdict": f.get("verdict")} for f in report.get("findings", [])
-            ],
+                {"code": c.finding.code, "worker": c.finding.worker, "verdict": c.verdict.value}
+                for c in report.findings
+            ]
+            + [{"code": r.code, "worker": r.entry.function, "verdict": None} for r in report.runtime_findings],
         },
     }

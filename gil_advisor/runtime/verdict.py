@@ -10,25 +10,31 @@ from __future__ import annotations
 from typing import Optional
 
 from gil_advisor.runtime.ledger import concurrency, overlap_predicate
+from gil_advisor.runtime.model import (
+    CodeSite,
+    RuntimeFinding,
+    RuntimeMeasurement,
+    Shares,
+    Verdict,
+    WorkerMeasurement,
+)
 from gil_advisor.runtime.sampler import GIL_CONTENDED_S, Bucket
 
 MIN_CONCURRENT_WALL_S = 0.05  # less than this with >=2 threads inside: not concurrent
 MIN_CONCURRENT_SHARE = 0.10  # ... or less than this share of the worker's wall time
-MIN_SAMPLES = 5  # fewer sampled windows inside the worker: inconclusive
+MIN_SAMPLES = 5  # fewer sampled windows inside the worker: too short to measure
+MIN_WALL_S = 0.05  # less wall time inside the worker than this: too short to measure
+MIN_RUN_SAMPLES = 20  # a sampled run with fewer samples cannot show that a worker never ran
 PROBE_CONTENDED_SHARE = 0.30  # share of probe samples over GIL_CONTENDED_S that means "contended"
+PROBE_FREE_SHARE = 0.10  # ... and below this the GIL was free (anchors.md: ~0 when it is)
 GIL_SHARE_CONFIRM = 0.10  # share of thread time off CPU waiting for the GIL (W1 measures 0.2-0.5)
+GIL_SHARE_FREE = 0.05  # below this (or an uncontended probe) the GIL did not hold the threads back
 PARALLEL_FRACTION = 0.80  # used/wanted CPUs >= this x possible parallelism: it ran in parallel
 IO_SHARE_REFUTE = 0.50  # share of thread time in I/O, sleeps or lock waits
+BUSY_HOST_WAIT = 0.50  # GIL + run-queue share that, with a contended probe, is GIL wait on a busy host
 RUNTIME_MIN_THREAD_S = 0.2
 RUNTIME_GIL_SHARE = 0.10
 RUNTIME_WANTS_PYTHON = 0.60  # (on CPU + waiting for a CPU or the GIL) share of a thread's time
-
-SPEEDUP_MODEL = (
-    "Amdahl with N = min(threads running the worker at once, usable cores) processes: the threads' "
-    "time inside the worker minus their GIL wait, split evenly over N (speedup capped at N); the "
-    "rest of the program unchanged; time queued for a CPU stays in (this host's load counts); "
-    "ignores process start-up and pickling"
-)
 
 
 def contended_share(values: list[float]) -> Optional[float]:
@@ -60,11 +66,12 @@ def percentile_ms(values: list[float], q: float) -> Optional[float]:
     return round(s[i] * 1000, 3)
 
 
-def _r(x: Optional[float], nd: int = 3) -> Optional[float]:
-    return None if x is None else round(x, nd)
+def hot_sites(bucket: Bucket, n: int = 3) -> list[CodeSite]:
+    total = max(1, sum(bucket.hot.values()))
+    return [CodeSite(k[0], k[1], k[2], n_ / total) for k, n_ in bucket.hot.most_common(n)]
 
 
-def worker_measurement(idx, slots, records, probe, cores, exact, process_wall) -> dict:
+def worker_measurement(idx, slots, records, probe, cores, exact) -> WorkerMeasurement:
     """Figures for one worker (target index) from the ledgers, sampled buckets and probe."""
     ivs = [s.intervals[idx] for s in slots.values() if s.intervals.get(idx)]
     threads = sum(1 for s in slots.values() if s.calls.get(idx))
@@ -77,63 +84,42 @@ def worker_measurement(idx, slots, records, probe, cores, exact, process_wall) -
             bucket.merge(b)
     union = conc["union_wall"]
     thread_s = conc["thread_seconds"]
+    shares = Shares.of(bucket.shares())
     if exact:
         cpu = sum(s.cpu.get(idx, 0.0) for s in slots.values())
+        if thread_s > 0:
+            # The hooks' CPU is exact; the sampled split of the rest must fit beside it.
+            shares = shares.with_exact_cpu(cpu / thread_s)
     else:
         cpu = bucket.cpu
-    shares = bucket.shares()
-    if exact and thread_s > 0:
-        shares["on_cpu"] = min(1.0, cpu / thread_s)
     count_at = overlap_predicate(ivs)
     probe_conc = [late for t, late in probe if count_at(t) >= 2]
     probe_inside = [late for t, late in probe if count_at(t) >= 1]
     mean_conc = thread_s / union if union > 0 else 0.0
     possible = min(mean_conc, cores) if union > 0 else 0.0
     parallelism = cpu / union if union > 0 else 0.0
-    runq_s = shares["waiting_for_cpu"] * thread_s
+    runq_s = shares.waiting_for_cpu * thread_s
     wanted = (cpu + runq_s) / union if union > 0 else 0.0
-    total_hot = max(1, sum(bucket.hot.values()))
-    hot = [
-        {"path": k[0], "line": k[1], "function": k[2], "share": round(n / total_hot, 3)}
-        for k, n in bucket.hot.most_common(3)
-    ]
-    n_proc = max(1, min(conc["peak"], cores))
-    speedup = None
-    if union > 0 and thread_s > 0:
-        # With processes the GIL wait disappears; the rest of the threads' time is spread over N.
-        gil_s = shares["waiting_for_gil"] * thread_s
-        projected = max(thread_s - gil_s, cpu) / n_proc
-        worker_speedup = min(float(n_proc), max(1.0, union / projected)) if projected > 0 else 1.0
-        program = None
-        if process_wall and process_wall > union:
-            program = process_wall / (process_wall - union + union / worker_speedup)
-        speedup = {
-            "processes": n_proc,
-            "worker": _r(worker_speedup, 2),
-            "program": _r(program, 2),
-            "model": SPEEDUP_MODEL,
-        }
-    return {
-        "threads": threads,
-        "max_concurrent": conc["peak"],
-        "calls": calls,
-        "wall_s": _r(union),
-        "concurrent_wall_s": _r(conc["concurrent_wall"]),
-        "thread_s": _r(thread_s),
-        "cpu_s": _r(cpu),
-        "shares": {k: _r(v) for k, v in shares.items()},
-        "parallelism": _r(parallelism, 2),
-        "parallelism_possible": _r(possible, 2),
-        "cpus_wanted": _r(wanted, 2),
-        "gil_probe_median_ms": median_ms(probe_conc),
-        "gil_probe_samples": len(probe_conc),
-        "gil_probe_contended_share": contended_share(probe_conc),
-        "gil_probe_inside_median_ms": median_ms(probe_inside),
-        "gil_probe_inside_contended_share": contended_share(probe_inside),
-        "samples": bucket.samples,
-        "hot_locations": hot,
-        "projected_speedup": speedup,
-    }
+    return WorkerMeasurement(
+        threads=threads,
+        max_concurrent=conc["peak"],
+        calls=calls,
+        wall_s=union,
+        concurrent_wall_s=conc["concurrent_wall"],
+        thread_s=thread_s,
+        cpu_s=cpu,
+        shares=shares,
+        parallelism=parallelism,
+        parallelism_possible=possible,
+        cpus_wanted=wanted,
+        gil_probe_median_ms=median_ms(probe_conc),
+        gil_probe_samples=len(probe_conc),
+        gil_probe_contended_share=contended_share(probe_conc),
+        gil_probe_inside_median_ms=median_ms(probe_inside),
+        gil_probe_inside_contended_share=contended_share(probe_inside),
+        samples=bucket.samples,
+        hot_locations=hot_sites(bucket),
+    )
 
 
 # Rules whose claim is about one thread hogging the GIL (a spinning thread; CPU work offloaded
@@ -141,94 +127,140 @@ def worker_measurement(idx, slots, records, probe, cores, exact, process_wall) -
 SINGLE_THREAD_CODES = {"GIL003", "GIL004"}
 
 
-def decide(m: dict, code: Optional[str] = None) -> tuple[str, str]:
+def _too_short(m: WorkerMeasurement) -> Optional[str]:
+    if m.samples < MIN_SAMPLES or m.wall_s < MIN_WALL_S:
+        return (
+            f"{m.threads} thread(s) ran it for {m.wall_s:.2f} s ({m.samples} sample(s) inside): too short to "
+            "measure; run it longer"
+        )
+    return None
+
+
+def unseen(run_samples: int, wall_s: float) -> Optional[tuple[Verdict, str]]:
+    """The sampler backend saw no call: on a short run that proves nothing."""
+    if run_samples >= MIN_RUN_SAMPLES:
+        return None
+    return (
+        Verdict.TOO_SHORT,
+        f"no sample caught a thread inside it, but the run took {run_samples} sample(s) in {wall_s:.2f} s: "
+        "too short to measure; run it longer, or use --backend profile",
+    )
+
+
+def decide(m: WorkerMeasurement, code: Optional[str] = None) -> tuple[Verdict, str]:
     """(verdict, reason) from one worker's measurement."""
-    if not m["calls"]:
-        return "not-exercised", "no thread ran this worker during the run"
-    wall = m["wall_s"] or 0.0
-    cw = m["concurrent_wall_s"] or 0.0
-    concurrent = m["max_concurrent"] >= 2 and cw >= max(MIN_CONCURRENT_WALL_S, MIN_CONCURRENT_SHARE * wall)
+    if not m.calls:
+        return Verdict.NOT_EXERCISED, "no thread ran this worker during the run"
+    wall = m.wall_s
+    cw = m.concurrent_wall_s
+    short = _too_short(m)
+    concurrent = m.max_concurrent >= 2 and cw >= max(MIN_CONCURRENT_WALL_S, MIN_CONCURRENT_SHARE * wall)
+    if short and (concurrent or m.max_concurrent >= 2 or code in SINGLE_THREAD_CODES):
+        return Verdict.TOO_SHORT, short
     if not concurrent and code in SINGLE_THREAD_CODES:
         return _decide_single(m)
     if not concurrent:
         return (
-            "not-concurrent",
-            f"ran on {m['threads']} thread(s) but never on two at once for long "
-            f"({cw:.3f} s of {wall:.3f} s); nothing for the GIL to serialize",
+            Verdict.NOT_CONCURRENT,
+            f"ran on {m.threads} thread(s) but never on two at once for long "
+            f"({cw:.2f} s of {wall:.2f} s); nothing for the GIL to serialize",
         )
-    if m["samples"] < MIN_SAMPLES:
-        return "inconclusive", f"only {m['samples']} samples inside the worker; run it longer"
-    sh = m["shares"]
-    possible = m["parallelism_possible"] or 0.0
-    wanted = m["cpus_wanted"] or 0.0
-    probe = m["gil_probe_median_ms"]
-    gil = sh["waiting_for_gil"] or 0.0
-    waits = (sh["io_or_sleep"] or 0.0) + (sh["lock_wait"] or 0.0)
-    parallel = possible >= 1.5 and wanted >= PARALLEL_FRACTION * possible
-    contended = is_contended(m.get("gil_probe_contended_share"))
+    if short:
+        return Verdict.TOO_SHORT, short
+    sh = m.shares
+    possible = m.parallelism_possible
+    wanted = m.cpus_wanted
+    probe = m.gil_probe_median_ms
+    gil = sh.waiting_for_gil
+    waits = sh.io_or_sleep + sh.lock_wait
+    contended = is_contended(m.gil_probe_contended_share)
     # GIL evidence first: on a busy host GIL-bound threads also queue for CPUs, which can look
     # like "wanted two CPUs"; what they never do is *run* in parallel.
-    ran_parallel = (m["parallelism"] or 0.0) >= PARALLEL_FRACTION * possible
+    ran_parallel = m.parallelism >= PARALLEL_FRACTION * possible
     if gil >= GIL_SHARE_CONFIRM and contended and waits < IO_SHARE_REFUTE and not ran_parallel:
         return (
-            "confirmed",
-            f"{m['max_concurrent']} threads ran it at once but spent {gil:.0%} of their time waiting for "
-            f"the GIL (probe delay {probe:.1f} ms); they used {m['parallelism']:.2f} of {possible:.2f} "
+            Verdict.CONFIRMED,
+            f"{m.max_concurrent} threads ran it at once but spent {gil:.0%} of their time waiting for "
+            f"the GIL (probe delay {probe or 0:.1f} ms); they used {m.parallelism:.2f} of {possible:.2f} "
             "possible CPUs",
         )
-    if parallel:
+    # A saturated host: GIL waiters wake every switch interval and then queue for a CPU, so most
+    # of their GIL wait shows as run-queue wait (3.12, 7 threads for 0.3 s, host 1.9 of 2 CPUs
+    # busy: GIL 3%, run queue 67%, 0.13 CPUs used, probe contended in 80% of samples). The probe
+    # subtracts its own run-queue wait, so a contended probe is still the GIL being held.
+    if (
+        contended and waits < IO_SHARE_REFUTE and not ran_parallel
+        and m.parallelism < 0.5 * possible and gil + sh.waiting_for_cpu >= BUSY_HOST_WAIT
+    ):
         return (
-            "refuted",
-            f"it ran in parallel: {m['parallelism']:.2f} CPUs busy, {wanted:.2f} counting run-queue wait, of "
+            Verdict.CONFIRMED,
+            f"{m.max_concurrent} threads ran it at once while the GIL probe was contended "
+            f"({m.gil_probe_contended_share:.0%} of delays over {GIL_CONTENDED_S * 1000:g} ms), and they used only "
+            f"{m.parallelism:.2f} of {possible:.2f} possible CPUs; the host was busy, so much of their GIL "
+            f"wait shows as waiting for a CPU ({sh.waiting_for_cpu:.0%})",
+        )
+    # Refuting needs the GIL to have been free. A probe between "free" (~0) and "contended", or
+    # some GIL wait behind a contended probe, is what short runs of GIL-bound threads give
+    # (few samples): weak evidence for the finding, never a sign of parallel work.
+    share = m.gil_probe_contended_share
+    gil_free = share is None or share < PROBE_FREE_SHARE or (gil < GIL_SHARE_FREE and not contended)
+    parallel = possible >= 1.5 and wanted >= PARALLEL_FRACTION * possible
+    if parallel and (gil_free or ran_parallel):
+        return (
+            Verdict.REFUTED,
+            f"it ran in parallel: {m.parallelism:.2f} CPUs busy, {wanted:.2f} counting run-queue wait, of "
             f"{possible:.2f} possible, so the work releases the GIL (native code or I/O)",
         )
     if waits >= IO_SHARE_REFUTE:
         return (
-            "refuted",
+            Verdict.REFUTED,
             f"its threads spent {waits:.0%} of their time blocked in I/O, sleeps or lock waits, "
             "with the GIL released",
         )
-    if (sh["on_cpu"] or 0) + (sh["waiting_for_cpu"] or 0) >= 0.8 and gil < 0.1:
+    busy = sh.on_cpu + sh.waiting_for_cpu
+    probe_free = share is not None and share < PROBE_FREE_SHARE and gil < GIL_SHARE_FREE
+    # With a free GIL by the probe, "mostly on a CPU or queued" is enough: on a loaded host part
+    # of the threads' time is off CPU unclassified (hashlib on 2 threads, host 1.9 CPUs busy:
+    # on CPU 16%, queued 58%, other 26%, GIL 0%, probe never over 1 ms).
+    if (busy >= 0.8 and gil < 0.1 and gil_free) or (busy >= RUNTIME_WANTS_PYTHON and probe_free):
         return (
-            "refuted",
-            "its threads were on a CPU (or queued for one by the host) almost all the time: "
-            "the GIL did not hold them back",
+            Verdict.REFUTED,
+            f"its threads were on a CPU (or queued for one by the host) {busy:.0%} of the time and the "
+            "GIL stayed free: the GIL did not hold them back",
         )
     return (
-        "inconclusive",
+        Verdict.INCONCLUSIVE,
         f"GIL wait {gil:.0%}, probe delay {probe if probe is not None else float('nan'):.1f} ms, "
-        f"{m['parallelism']:.2f} of {possible:.2f} CPUs: no clear signal",
+        f"{m.parallelism:.2f} of {possible:.2f} CPUs: no clear signal",
     )
 
 
-def _decide_single(m: dict) -> tuple[str, str]:
+def _decide_single(m: WorkerMeasurement) -> tuple[Verdict, str]:
     """A worker on one thread: did it hold the GIL (CPU-bound Python) while other threads ran?
 
     On CPU most of the time + the probe waits ~a switch interval => it held the GIL; on CPU with
     a free GIL => native code that releases it; mostly blocked => it waits properly."""
-    if m["samples"] < MIN_SAMPLES:
-        return "inconclusive", f"only {m['samples']} samples inside the worker; run it longer"
-    sh = m["shares"]
+    sh = m.shares
     # Run-queue time counts: a spinner starved by a busy host is still a spinner.
-    busy = (sh["on_cpu"] or 0) + (sh["waiting_for_gil"] or 0) + (sh["waiting_for_cpu"] or 0)
-    waits = (sh["io_or_sleep"] or 0) + (sh["lock_wait"] or 0)
-    probe = m.get("gil_probe_inside_median_ms")
-    share = m.get("gil_probe_inside_contended_share")
+    busy = sh.on_cpu + sh.waiting_for_gil + sh.waiting_for_cpu
+    waits = sh.io_or_sleep + sh.lock_wait
+    probe = m.gil_probe_inside_median_ms
+    share = m.gil_probe_inside_contended_share
     contended = is_contended(share)
     if waits >= IO_SHARE_REFUTE:
-        return "refuted", f"the thread spent {waits:.0%} of its time blocked with the GIL released"
+        return Verdict.REFUTED, f"the thread spent {waits:.0%} of its time blocked with the GIL released"
     if busy >= RUNTIME_WANTS_PYTHON and contended:
         return (
-            "confirmed",
+            Verdict.CONFIRMED,
             f"the thread ran (or wanted to run) {busy:.0%} of its time and the GIL probe waited over "
             f"{GIL_CONTENDED_S * 1000:g} ms in {share:.0%} of samples meanwhile: it held the GIL",
         )
     if busy >= RUNTIME_WANTS_PYTHON and share is not None:
-        return "refuted", f"the thread was busy but the GIL stayed free (probe median {probe} ms): native"
-    return "inconclusive", "no clear signal"
+        return Verdict.REFUTED, f"the thread was busy but the GIL stayed free (probe median {probe} ms): native"
+    return Verdict.INCONCLUSIVE, "no clear signal"
 
 
-def runtime_findings(records) -> list[dict]:
+def runtime_findings(records) -> list[RuntimeFinding]:
     """Thread groups (by entry function) that were GIL-bound with no static finding covering them."""
     groups: dict[tuple, list] = {}
     for rec in records.values():
@@ -240,39 +272,32 @@ def runtime_findings(records) -> list[dict]:
             if b.dt > 0.02:
                 g[1].add(rec.tid)
     out = []
+    lifetimes = {rec.tid: [[rec.first_seen, rec.last_seen]] for rec in records.values()}
     for key, (b, tids) in groups.items():
         if b.dt < RUNTIME_MIN_THREAD_S:
             continue
-        sh = b.shares()
-        wants = sh["on_cpu"] + sh["waiting_for_gil"] + sh["waiting_for_cpu"]
+        sh = Shares.of(b.shares())
+        wants = sh.on_cpu + sh.waiting_for_gil + sh.waiting_for_cpu
         probe = median_ms(b.probe)
+        conc = concurrency([lifetimes[t] for t in tids if t in lifetimes])
         if (
-            sh["waiting_for_gil"] >= RUNTIME_GIL_SHARE
+            sh.waiting_for_gil >= RUNTIME_GIL_SHARE
             and wants >= RUNTIME_WANTS_PYTHON
             and is_contended(contended_share(b.probe))
         ):
-            total = max(1, sum(b.hot.values()))
-            hot = [
-                {"path": k[0], "line": k[1], "function": k[2], "share": round(n / total, 3)}
-                for k, n in b.hot.most_common(3)
-            ]
             out.append(
-                {
-                    "entry": {"path": key[0], "line": key[1], "function": key[2]},
-                    "threads": len(tids),
-                    "message": (
-                        f"{key[2]} was GIL-bound on {len(tids)} thread(s): {sh['waiting_for_gil']:.0%} of "
-                        f"its time waiting for the GIL (probe delay {probe:.1f} ms)"
+                RuntimeFinding(
+                    entry=CodeSite(key[0], key[1], key[2]),
+                    threads=len(tids),
+                    message=(
+                        f"{key[2]} was GIL-bound on {len(tids)} thread(s): {sh.waiting_for_gil:.0%} of "
+                        f"its time waiting for the GIL (probe delay {probe or 0:.1f} ms)"
                     ),
-                    "hot_locations": hot,
-                    "measured": {
-                        "thread_s": _r(b.dt),
-                        "cpu_s": _r(b.cpu),
-                        "shares": {k: _r(v) for k, v in sh.items()},
-                        "gil_probe_median_ms": probe,
-                        "samples": b.samples,
-                    },
-                }
+                    hot_locations=hot_sites(b),
+                    measured=RuntimeMeasurement(
+                        b.dt, b.cpu, sh, probe, b.samples, conc["union_wall"], conc["peak"]
+                    ),
+                )
             )
-    out.sort(key=lambda f: -f["measured"]["thread_s"])
+    out.sort(key=lambda f: -f.measured.thread_s)
     return out

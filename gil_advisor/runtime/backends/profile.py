@@ -31,6 +31,7 @@ class ProfileBackend(HookBackendMixin):
         if not len(targets):
             return
         code_cache = targets.code_cache
+        pickling, pickling_wanted = targets.pickling, targets.pickling.wanted
         match = targets.match
         slots = self._slots
         get_tid = threading.get_native_id
@@ -49,9 +50,13 @@ class ProfileBackend(HookBackendMixin):
                     if s is None:
                         s = slots[tid] = ThreadSlot(threading.get_ident(), tid)
                     if event == "call":
+                        if pickling_wanted[idx]:  # the first few calls: time pickling their data
+                            pickling.enter(idx, frame)
                         s.enter(idx, perf(), tcpu())
                     else:
                         s.exit(idx, perf(), tcpu())
+                        if pickling_wanted[idx]:
+                            pickling.exit(idx, arg)
 
         self._hook = hook
         self._old = (sys.getprofile(), getattr(threading, "_profile_hook", None))

@@ -144,6 +144,7 @@ class SysMonitoringBackend(HookBackendMixin):
         ev = mon.events
         self._local_events = ev.PY_START | ev.PY_RETURN | ev.PY_YIELD | ev.PY_RESUME
         code_cache = targets.code_cache
+        pickling, pickling_wanted = targets.pickling, targets.pickling.wanted
         slots = self._slots
         get_tid = threading.get_native_id
         perf = time.perf_counter
@@ -158,6 +159,8 @@ class SysMonitoringBackend(HookBackendMixin):
         def on_enter(code, offset):  # PY_START and PY_RESUME
             idx = code_cache.get(id(code), -1)
             if idx >= 0:
+                if pickling_wanted[idx]:  # the first few calls: time pickling their arguments
+                    pickling.enter(idx, sys._getframe(1))
                 tid = get_tid()
                 s = slots.get(tid) or slot_for(tid)
                 s.enter(idx, perf(), tcpu())
@@ -168,6 +171,8 @@ class SysMonitoringBackend(HookBackendMixin):
                 s = slots.get(get_tid())
                 if s is not None:
                     s.exit(idx, perf(), tcpu())
+                if pickling_wanted[idx]:
+                    pickling.exit(idx, value)
 
         self._callbacks = {
             "PY_START": on_enter, "PY_RESUME": on_enter,
