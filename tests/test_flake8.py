@@ -11,7 +11,7 @@ def flake8(*args, cwd=FIXTURES):
 
 
 def test_flake8_reports_same_findings_as_check():
-    r = flake8("--select", "GIL", "-j", "2", ".")
+    r = flake8("--select", "GIL", "--gil-min-confidence", "low", "-j", "2", ".")
     got = set()
     for line in r.stdout.splitlines():
         path, lineno, col, rest = line.split(":", 3)
@@ -27,9 +27,13 @@ def test_flake8_noqa_and_disable_noqa():
 
 
 def test_flake8_min_confidence_option():
-    r = flake8("--select", "GIL", "--gil-min-confidence", "high", "pos_partial_nested.py")
+    r = flake8("--select", "GIL", "--gil-min-confidence", "high", "pos_consumer_loop_crunch.py")
     assert r.stdout == ""  # a medium-confidence finding
+    r = flake8("--select", "GIL", "pos_consumer_loop_crunch.py")
+    assert "GIL001" in r.stdout
     r = flake8("--select", "GIL", "pos_partial_nested.py")
+    assert r.stdout == ""  # low confidence: hidden by default, as in check
+    r = flake8("--select", "GIL", "--gil-min-confidence", "low", "pos_partial_nested.py")
     assert "GIL001" in r.stdout
 
 

@@ -40,13 +40,14 @@ RULE = Rule(
             """
             import threading
 
-            def spin(n):
-                total = 0
-                for i in range(n):
-                    total += i * i
-                return total
+            def relax(grid, steps):
+                for _ in range(steps):
+                    for i in range(1, len(grid) - 1):
+                        for j in range(1, len(grid[i]) - 1):
+                            grid[i][j] = (grid[i - 1][j] + grid[i + 1][j] + grid[i][j - 1] + grid[i][j + 1]) / 4
+                return grid
 
-            threads = [threading.Thread(target=spin, args=(10**7,)) for _ in range(4)]
+            threads = [threading.Thread(target=relax, args=(g, 100)) for g in grids]
             """
         ),
     ),

@@ -23,11 +23,11 @@ RULE = Rule(
             """
             import asyncio
 
-            def render(n):
-                return sum(i * i for i in range(n))
+            def render(rows):
+                return "<br>".join("".join(f"<td>{cell:.3f}</td>" for cell in row) for row in rows)
 
-            async def main():
-                await asyncio.gather(*(asyncio.to_thread(render, 10**6) for _ in range(8)))
+            async def main(tables):
+                await asyncio.gather(*(asyncio.to_thread(render, t) for t in tables))
             """
         ),
     ),

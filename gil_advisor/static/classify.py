@@ -220,20 +220,21 @@ class WorkClassifier:
         # Calls the analyzer cannot see outweigh a light loop around them: nothing to say.
         # Beside a heavy loop nest they only lower the confidence.
         unseen = total.unknown > total.held and total.held < wm.HEAVY
-        if total.held >= wm.SUBSTANTIAL and share >= 0.5 and not unseen:
+        if total.held >= wm.SUBSTANTIAL and share >= wm.GIL_BOUND_SHARE and not unseen:
             kind = HOLDS if total.held_c >= wm.HOLDS_KIND_SHARE * total.held else CPU
-            level = 2 if total.held >= wm.HEAVY else 1
-            if share < wm.GIL_BOUND_SHARE:
-                level = -1  # a mixed worker: not GIL-bound enough to say so by default
-            elif share < wm.CLEAR_SHARE:
-                level -= 1
-            if total.unknown > total.held:
-                level -= 1  # what the analyzer cannot see may be where the time goes
+            if total.held >= wm.STRONG and share >= wm.HIGH_SHARE and total.unknown <= wm.HIGH_UNSEEN * total.held:
+                level = 2
+            elif total.held >= wm.HEAVY and share >= wm.MEDIUM_SHARE:
+                level = 1
+            elif total.unknown == 0 and released == 0:
+                level = 1  # every call seen, none of them I/O or native: lighter work is still all GIL
+            else:
+                level = 0
             chain, held_call = self._held_chain(handle, contributions, effects, trips, recursive, kind)
             where = chain[0] if chain else None
             cause = f"{where.description} at {_short_path(where.location.path)}:{where.location.line}" if where else "pure-Python work"
             headline = f"about {_pct(share)} of the worker's time holds the GIL: {cause}"
-            return WorkSummary(kind, CONFIDENCE[max(level, 0)], chain, kind, total, held_call=held_call, headline=headline)
+            return WorkSummary(kind, CONFIDENCE[level], chain, kind, total, held_call=held_call, headline=headline)
         if released > 0 and released >= total.held and not unseen:
             kind = IO if total.io >= total.native else RELEASES
             chain, call = self._released_chain(handle, effects, trips, kind)
