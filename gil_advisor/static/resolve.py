@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from gil_advisor.static.project import Project
-from gil_advisor.static.refs import InstanceRef
+from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef
 from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, ModuleSummary, Ref
 
 THREAD_BASES = frozenset({"threading.Thread"})
@@ -209,7 +209,30 @@ class Resolver:
             return out
         if t == "param":
             return self.param_targets(ref, depth)
+        if t == "inst":
+            # `Thread(target=self._get_task())`: the function a factory returns
+            maker = self.function(ref["cls"]) or self.method_of_result(ref["cls"])
+            if maker is not None:
+                out = []
+                for r in maker.rec.returns:
+                    if isinstance(r, (NameRef, MethodRef)):
+                        for tg in self.target(r, depth + 1):
+                            if tg.handle is not None:
+                                tg.via.insert(0, f"returned by {maker.full}")
+                                out.append(tg)
+                if out:
+                    return out
         return [Target(form="unknown")]
+
+    def implicit_args(self, func_q: str, call_ref: Ref) -> int:
+        """How many of a function's parameters a call fills without passing them: `self` for a
+        method called on an instance, `cls` for a classmethod however it is called."""
+        handle = self.function(func_q)
+        if handle is None or handle.rec.cls is None or "builtins.staticmethod" in handle.rec.decorators:
+            return 0
+        if "builtins.classmethod" in handle.rec.decorators:
+            return 1
+        return 1 if call_ref.get("t") == "method" else 0
 
     def param_targets(self, ref: Ref, depth: int) -> list[Target]:
         """A worker passed in through a parameter: look at the project's calls of that function."""
@@ -219,10 +242,7 @@ class Resolver:
             if ref["name"] in call.kwargs:
                 arg = call.kwargs[ref["name"]]
             else:
-                index = ref["index"]
-                handle = self.function(ref["func"])
-                if handle is not None and handle.rec.cls is not None and call.ref.get("t") == "method":
-                    index -= 1  # self is not among the call's arguments
+                index = ref["index"] - self.implicit_args(ref["func"], call.ref)
                 if 0 <= index < len(call.args):
                     arg = call.args[index]
             if arg is None:

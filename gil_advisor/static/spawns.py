@@ -134,11 +134,10 @@ def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optiona
         found = [find_pool(resolver, r, depth + 1) for h in handles for r in h.rec.returns]
         return next((p for p in found if p is not None and p.cls in THREAD_POOLS), None)
     if isinstance(ref, ParamRef):  # a pool passed in: what do the callers pass?
-        handle = resolver.function(ref.func)
         for _, call in resolver.callers(ref.func)[:MAX_POOL_CALLERS]:
             arg = call.kwargs.get(ref.name)
             if arg is None:
-                index = ref.index - (1 if handle is not None and handle.rec.cls is not None and isinstance(call.ref, MethodRef) else 0)
+                index = ref.index - resolver.implicit_args(ref.func, call.ref)
                 arg = call.args[index] if 0 <= index < len(call.args) else None
             pool = find_pool(resolver, arg, depth + 1)
             if pool is not None and pool.cls in THREAD_POOLS:
