@@ -31,9 +31,9 @@ def test_flake8_min_confidence_option():
     assert r.stdout == ""  # a medium-confidence finding
     r = flake8("--select", "GIL", "pos_consumer_loop_crunch.py")
     assert "GIL001" in r.stdout
-    r = flake8("--select", "GIL", "pos_partial_nested.py")
+    r = flake8("--select", "GIL", "pos_cpu_loop_with_bookkeeping.py")
     assert r.stdout == ""  # low confidence: hidden by default, as in check
-    r = flake8("--select", "GIL", "--gil-min-confidence", "low", "pos_partial_nested.py")
+    r = flake8("--select", "GIL", "--gil-min-confidence", "low", "pos_cpu_loop_with_bookkeeping.py")
     assert "GIL001" in r.stdout
 
 

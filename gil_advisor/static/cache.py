@@ -172,7 +172,7 @@ class Cache:
                 return
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(entry, fh, separators=(",", ":"))
+                fh.write(json.dumps(entry, separators=(",", ":")))  # dumps uses the C encoder, dump does not
             os.replace(tmp, target)
         except OSError:
             pass  # a read-only or full disk only costs speed

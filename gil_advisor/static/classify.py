@@ -371,12 +371,12 @@ class WorkClassifier:
         return _Effect(effect, call, what, cost, paces=paces)
 
     def _library_knowledge(self, callee: FunctionHandle) -> Optional[str]:
-        """For a function found in an installed dependency, the knowledge table comes first
-        (requests.get is I/O even though its source is Python); pure-Python entries are followed."""
-        if not self.resolver.project.is_library(callee.summary.module):
-            return None
+        """For a function whose name the knowledge table lists, the table comes first even when its
+        source is at hand: requests.get in an installed dependency is I/O, threading.Event.set in
+        a checked copy of the standard library is bookkeeping. Interpreter-work entries (builtin
+        methods, pure-Python packages) are followed into the source instead."""
         known = self.knowledge.lookup(callee.full)
-        if known is None or known[0] == LIBRARY:
+        if known is None or known[0] in (LIBRARY, PYTHON):
             return None
         return known[0]
 

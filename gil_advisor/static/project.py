@@ -308,6 +308,11 @@ def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) ->
     return result
 
 
+MAX_KEPT_SOURCE_BYTES = 64 << 20
+_SOURCE_BYTES: dict[tuple, bytes] = {}
+_SOURCE_BYTES_SIZE = 0
+
+
 class Project:
     """All files of the run by module name; summaries are made once, on first need."""
 
@@ -411,11 +416,27 @@ class Project:
             self.files.setdefault(module, SourceFile(path, module, is_package))
 
     def read_source(self, path: str) -> Optional[bytes]:
-        """A file's bytes for a quick text search, or None if it is not one we may read."""
+        """A file's bytes for a quick text search, or None if it is not one we may read. Kept for
+        the process (bounded): the flake8 plugin makes a project per file and searches the same tree."""
         try:
-            return read_limited(path, self.max_bytes)
+            st = os.stat(path)
+            key = (path, st.st_mtime_ns, st.st_size, self.max_bytes)
+        except OSError:
+            return None
+        hit = _SOURCE_BYTES.get(key)
+        if hit is not None:
+            return hit
+        try:
+            data = read_limited(path, self.max_bytes)
         except ReadError:
             return None
+        global _SOURCE_BYTES_SIZE
+        if _SOURCE_BYTES_SIZE + len(data) > MAX_KEPT_SOURCE_BYTES:
+            _SOURCE_BYTES.clear()
+            _SOURCE_BYTES_SIZE = 0
+        _SOURCE_BYTES[key] = data
+        _SOURCE_BYTES_SIZE += len(data)
+        return data
 
     def loaded(self) -> Iterator[ModuleSummary]:
         for s in list(self.summaries.values()):

@@ -151,7 +151,7 @@ class Resolver:
         if key in self._subclass_methods:
             return self._subclass_methods[key]
         found = None
-        self._load_mentioning(cls_q.rsplit(".", 1)[-1])  # subclasses name their base
+        self._load_subclass_modules(cls_q.rsplit(".", 1)[-1])
         for summary in list(self.project.loaded()):
             for crec in summary.classes.values():
                 full = self.full(summary, crec.qualname)
@@ -252,12 +252,13 @@ class Resolver:
                 out.append(tg)
         return out or [Target(form="unknown")]
 
-    def _load_mentioning(self, word: str) -> None:
-        """Parse the project's modules whose text contains `word` (once per word)."""
-        if word in self._mentioned:
+    def _load_subclass_modules(self, base: str) -> None:
+        """Parse the project's modules that define a class naming `base` among its bases (once)."""
+        if base in self._mentioned:
             return
-        self._mentioned.add(word)
-        pattern = re.compile(rb"\b" + re.escape(word.encode()) + rb"\b")
+        self._mentioned.add(base)
+        pattern = re.compile(rb"class\s+\w+\s*\([^)]*\b" + re.escape(base.encode()) + rb"\b")
+        word = base
         self.project.discover_roots()
         for module, src in list(self.project.files.items()):
             if module in self.project.summaries or self.project.is_library(module):
