@@ -122,3 +122,51 @@ def test_knowledge_method_shapes():
     assert DEFAULT.lookup_method("get", 0, frozenset({"timeout"}))[0] == "wait"
     assert DEFAULT.lookup("json.loads")[0] == "holds"
     assert DEFAULT.lookup("some.unknown") is None
+
+
+def test_the_held_call_is_a_field_not_prose(write):
+    s = kind_of(write, "def work(n):\n    return [json.loads(x) for x in n]\n" .replace("def work", "import json\n\ndef work"))
+    assert (s.kind, s.held_call) == ("holds", "json.loads")
+    assert s.estimate.held_c >= 0.9 * s.estimate.held
+
+
+def test_a_consumer_loop_is_judged_by_its_work_not_by_its_wait(write):
+    src = """
+import queue
+
+def crunch(n):
+    t = 0
+    for i in range(n):
+        for j in range(n):
+            t += i * j
+    return t
+
+def busy(q):
+    while True:
+        n = q.get()
+        crunch(n)
+
+def idle(q, out):
+    while True:
+        out.append(q.get())
+"""
+    assert kind_of(write, src, "busy").kind == "cpu"
+    assert kind_of(write, src, "idle").kind == "trivial"
+
+
+def test_io_balance_beats_a_little_arithmetic(write):
+    src = """
+import urllib.request
+
+def download(url):
+    done = 0
+    with urllib.request.urlopen(url) as resp:
+        while True:
+            chunk = resp.read(65536)
+            if not chunk:
+                break
+            done += len(chunk) * 100 // 7
+    return done
+"""
+    s = kind_of(write, src, "download")
+    assert s.kind == "io" and s.estimate.held_share < 0.25

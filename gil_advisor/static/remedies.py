@@ -4,7 +4,6 @@ Facts and sources: ../shared/gil-facts.md §4 (processes, subinterpreters, free-
 """
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 from gil_advisor.finding import Remedy
@@ -19,14 +18,9 @@ HOLDS_ALTERNATIVES = {
     "json": ("Parse less, or in processes", "orjson and ujson are faster but hold the GIL too: no JSON parser runs in parallel on threads."),
     "pickle": ("Serialise in processes", "no pickle implementation releases the GIL: do the (de)serialisation in worker processes, or pass bytes."),
 }
-HELD_NAME = re.compile(r"(?:calls|worker) ([\w.]+)")
-
-
 def held_call(work: WorkSummary) -> str:
-    """The GIL-holding call the classifier named in its evidence, or "" (until it returns it as a field)."""
-    holder = next((e.description for e in work.evidence if e.kind == "holds-gil"), "")
-    m = HELD_NAME.search(holder)
-    return m.group(1) if m else ""
+    """The GIL-holding C call that dominates the worker's time, as the classifier found it, or ""."""
+    return work.held_call or ""
 
 
 def picklability(target: Target) -> Optional[str]:
