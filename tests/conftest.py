@@ -39,8 +39,9 @@ def run_cli(*args, cwd=None, timeout=120):
 # End-to-end tests: they run the real CLI, flake8 or the tracer in a subprocess, drive a
 # browser, or build wheels. `pytest -m "not e2e"` is the quick unit run (seconds).
 E2E_MODULES = frozenset({
-    "test_cli", "test_flake8", "test_packaging", "test_precommit", "test_progress",
-    "test_trace_hostile", "test_trace_html", "test_trace_runtime",
+    "test_cli", "test_cli_ux", "test_flake8", "test_packaging", "test_precommit", "test_progress",
+    "test_safety_check", "test_trace_closure", "test_trace_hostile", "test_trace_html",
+    "test_trace_process", "test_trace_runtime",
 })
 # Single tests of otherwise quick modules, as "module::test".
 E2E_TESTS = frozenset({
@@ -49,6 +50,8 @@ E2E_TESTS = frozenset({
     "test_github_format::test_cli_github_format",
     "test_sarif::test_cli_sarif_format",
     "test_rule_examples::test_explain_cli_without_a_code_lists_rules_and_all_prints_them",
+    "test_dependencies_and_resolution::test_show_spawns_explains_every_site",
+    "test_options::test_check_and_trace_apply_the_same_configuration",
 })
 
 
