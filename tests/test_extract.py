@@ -219,15 +219,14 @@ def test_summaries_round_trip_through_json():
         assert again == s
 
 
-def test_refs_keep_their_dict_reads_for_the_classifier():
+def test_refs_are_read_by_attribute_only():
+    """The linker reads refs as the dataclasses they are; the JSON form is for the cache alone."""
     from gil_advisor.static.refs import AttributeRef, NameRef as N, PartialRef
 
     ref = PartialRef(N("m.f", is_class=True))
-    assert ref.get("t") == "partial" and ref["inner"]["q"] == "m.f" and ref["inner"]["kind"] == "class"
-    assert AttributeRef("get", outside=True).get("recv") == "outside" and AttributeRef("get").get("recv") is None
-    assert N("m.f").get("name", "dflt") == "dflt"
-    with pytest.raises(KeyError):
-        N("m.f")["cls"]
+    assert ref.inner.qualname == "m.f" and ref.to_json() == {"t": "partial", "inner": {"t": "name", "q": "m.f", "kind": "class"}}
+    assert AttributeRef("get", outside=True).to_json()["recv"] == "outside"
+    assert not hasattr(N("m.f"), "get")
 
 
 def test_a_cached_summary_with_an_unknown_spawn_form_is_rejected():

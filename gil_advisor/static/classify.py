@@ -23,6 +23,7 @@ from gil_advisor.knowledge import PROCESS, BLOCKING, FILE, HOLDS, LIBRARY, MAYBE
 from gil_advisor.static import work_model as wm
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.refs import UNKNOWN as UNKNOWN_REF
+from gil_advisor.static.refs import AttributeRef, InstanceRef, MethodRef, NameRef, PartialRef, PoolMethodRef, PoolRef
 from gil_advisor.static.summary import CallRec, LoopRec
 
 CPU, IO, UNKNOWN, TRIVIAL = "cpu", "io", "unknown", "trivial"
@@ -335,9 +336,8 @@ class WorkClassifier:
     # ----- one call ---------------------------------------------------------------------
     def _effect(self, handle: FunctionHandle, call: CallRec, depth: int) -> _Effect:
         ref = call.ref
-        t = ref.get("t")
         in_loop = call.loop >= 0
-        if t in ("name", "method"):
+        if isinstance(ref, (NameRef, MethodRef)):
             targets = self.resolver.target(ref)
             tg = targets[0]
             if tg.handle is not None:
@@ -353,26 +353,26 @@ class WorkClassifier:
                 cost = Estimate(held=wm.CALL)
                 cost.add(sub.estimate)
                 return _Effect(sub.kind, call, tg.handle.full, cost, sub)
-            name = tg.external or ref.get("q") or ref.get("name", "?")
+            name = tg.external or (ref.qualname if isinstance(ref, NameRef) else ref.name)
             known = self.knowledge.lookup(name)
-            if known is None and t == "method":
-                known = self.knowledge.lookup_method(ref["name"], call.nargs, frozenset(call.keywords))
+            if known is None and isinstance(ref, MethodRef):
+                known = self.knowledge.lookup_method(ref.name, call.nargs, frozenset(call.keywords))
             if known is None:
                 return _Effect(UNKNOWN, call, name, Estimate(unknown=wm.UNKNOWN_CALL))
             return self._known(known[0], call, name, in_loop)
-        if t == "meth":
-            known = self.knowledge.lookup_method(ref["name"], call.nargs, frozenset(call.keywords))
-            what = f".{ref['name']}()"
+        if isinstance(ref, AttributeRef):
+            known = self.knowledge.lookup_method(ref.name, call.nargs, frozenset(call.keywords))
+            what = f".{ref.name}()"
             if known is not None:
                 return self._known(known[0], call, what, in_loop)
             # A value made in this function (a list, a str) runs interpreter work; an object
             # handed in from outside may be a client of anything: not evidence.
-            if ref.get("recv") == "outside":
+            if ref.outside:
                 return _Effect(UNKNOWN, call, what, Estimate(unknown=wm.UNKNOWN_CALL))
             return self._known(PYTHON, call, what, in_loop)
-        if t in ("poolmeth", "partial", "pool", "inst"):
-            return self._known(NEUTRAL, call, t, in_loop)
-        return _Effect(UNKNOWN, call, ref.get("name", "a dynamic call"), Estimate(unknown=wm.UNKNOWN_CALL))
+        if isinstance(ref, (PoolMethodRef, PartialRef, PoolRef, InstanceRef)):
+            return self._known(NEUTRAL, call, ref.T, in_loop)
+        return _Effect(UNKNOWN, call, "a dynamic call", Estimate(unknown=wm.UNKNOWN_CALL))
 
     def _known(self, effect: str, call: CallRec, what: str, in_loop: bool) -> _Effect:
         cost, paces = _known_cost(effect, in_loop, what)

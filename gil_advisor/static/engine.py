@@ -13,6 +13,7 @@ from gil_advisor.static.cache import Cache, open_cache
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
 from gil_advisor.static.environment import library_roots
 from gil_advisor.static.project import Project, SourceError, find_files, split_trees, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
+from gil_advisor.static.refs import MethodRef, NameRef
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
 from gil_advisor.static.rules.base import Worker
@@ -331,7 +332,7 @@ def _work_of(sp: Spawn, target, classifier: WorkClassifier) -> Optional[WorkSumm
 def _sibling_key(sp: Spawn) -> tuple:
     """Spawns that count together: those of one function, or every instantiation of one Thread subclass."""
     if sp.rec.kind == "Thread subclass":
-        return ("subclass", sp.rec.target["cls"])
+        return ("subclass", sp.rec.target.cls)
     return (sp.summary.path, sp.where.qualname)
 
 
@@ -352,7 +353,7 @@ def _reachable_fn(resolver: Resolver, project: Project, max_depth: int):
             if depth >= max_depth:
                 continue
             for call in handle.rec.calls:
-                if call.ref.get("t") not in ("name", "method"):
+                if not isinstance(call.ref, (NameRef, MethodRef)):
                     continue
                 for tg in resolver.target(call.ref):
                     if tg.handle is not None and tg.handle.full not in seen:

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Optional, Union
 
-_MISSING = object()
-
 
 class _RefBase:
     T: ClassVar[str]  # the tag in the serialised form
@@ -24,23 +22,6 @@ class _RefBase:
     def renamed(self, mapping: dict[str, str]) -> "Ref":
         """The same ref with provisional lambda names replaced (see extract.lambda_qualname)."""
         return self  # type: ignore[return-value]
-
-    # Mapping-style reads (`ref.get("t")`, `ref["q"]`), kept for the modules that still
-    # read refs as the dicts they used to be (resolve, classify, engine).
-    def get(self, key: str, default: Any = None) -> Any:
-        if key == "t":
-            return self.T
-        value = self._legacy(key)
-        return default if value is _MISSING else value
-
-    def __getitem__(self, key: str) -> Any:
-        value = self.get(key, _MISSING)
-        if value is _MISSING:
-            raise KeyError(key)
-        return value
-
-    def _legacy(self, key: str) -> Any:
-        return getattr(self, key, _MISSING)
 
 
 @dataclass(frozen=True)
@@ -57,12 +38,6 @@ class NameRef(_RefBase):
     def renamed(self, mapping: dict[str, str]) -> "Ref":
         return replace(self, qualname=mapping[self.qualname]) if self.qualname in mapping else self
 
-    def _legacy(self, key: str) -> Any:
-        if key == "q":
-            return self.qualname
-        if key == "kind":
-            return "class" if self.is_class else _MISSING
-        return _MISSING
 
 
 @dataclass(frozen=True)
@@ -85,10 +60,6 @@ class AttributeRef(_RefBase):
     def to_json(self) -> dict[str, Any]:
         return {"t": "meth", "name": self.name, "recv": "outside"} if self.outside else {"t": "meth", "name": self.name}
 
-    def _legacy(self, key: str) -> Any:
-        if key == "recv":
-            return "outside" if self.outside else _MISSING
-        return self.name if key == "name" else _MISSING
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from gil_advisor.static.project import Project
-from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef
+from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef, ParamRef, PartialRef
 from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, ModuleSummary, Ref
 
 THREAD_BASES = frozenset({"threading.Thread"})
@@ -64,10 +64,10 @@ class Resolver:
             ref = summary.names.get(head)
             if rest in summary.functions or rest.split(".")[0] in summary.classes or ref is None:
                 return summary, qualified
-            if ref.get("t") != "name" or ref["q"] == qualified:
+            if not isinstance(ref, NameRef) or ref.qualname == qualified:
                 return summary, qualified
             tail = rest[len(head):]
-            nxt = ref["q"] + tail
+            nxt = ref.qualname + tail
             if nxt == qualified:
                 return summary, qualified
             qualified = nxt
@@ -136,8 +136,8 @@ class Resolver:
             return
         yield found
         for base in found[1].bases:
-            if base.get("t") == "name":
-                yield from self.mro(base["q"], depth + 1)
+            if isinstance(base, NameRef):
+                yield from self.mro(base.qualname, depth + 1)
 
     def method(self, cls_q: str, name: str) -> Optional[FunctionHandle]:
         for summary, rec in self.mro(cls_q):
@@ -168,7 +168,7 @@ class Resolver:
     def is_thread_class(self, cls_q: str) -> bool:
         for _, rec in self.mro(cls_q):
             for base in rec.bases:
-                if base.get("t") == "name" and self._external_name(base["q"]) in THREAD_BASES:
+                if isinstance(base, NameRef) and self._external_name(base.qualname) in THREAD_BASES:
                     return True
         return False
 
@@ -179,39 +179,38 @@ class Resolver:
     # ----- targets -------------------------------------------------------------------
     def target(self, ref: Ref, depth: int = 0) -> list[Target]:
         """Every callable the ref can denote (a parameter can have several)."""
-        t = ref.get("t")
         if depth > 6:
             return [Target(form="unknown")]
-        if t == "name":
-            handle = self.function(ref["q"])
+        if isinstance(ref, NameRef):
+            handle = self.function(ref.qualname)
             if handle is not None:
                 return [Target(handle=handle, form=_form(handle))]
-            if self.cls(ref["q"]) is not None:
-                init = self.method(ref["q"], "__init__")
+            if self.cls(ref.qualname) is not None:
+                init = self.method(ref.qualname, "__init__")
                 return [Target(handle=init, form="method")] if init else [Target(form="unknown")]
-            return [Target(external=self._external_name(ref["q"]), form="external")]
-        if t == "method":
-            handle = self.method(ref["cls"], ref["name"])
-            if handle is None and self.cls(ref["cls"]) is None:
+            return [Target(external=self._external_name(ref.qualname), form="external")]
+        if isinstance(ref, MethodRef):
+            handle = self.method(ref.cls, ref.name)
+            if handle is None and self.cls(ref.cls) is None:
                 # a method of what a factory returned: `RevInfo.from_config(repo).update()`
-                handle = self.method_of_result(f"{ref['cls']}.{ref['name']}")
+                handle = self.method_of_result(f"{ref.cls}.{ref.name}")
             elif handle is None:
                 # a mixin calling a method its concrete subclasses get from another base
-                handle = self.method_in_subclasses(ref["cls"], ref["name"])
+                handle = self.method_in_subclasses(ref.cls, ref.name)
             if handle is not None:
-                return [Target(handle=handle, form="method", bound_to=ref["cls"])]
-            return [Target(external=f"{self._external_name(ref['cls'])}.{ref['name']}", form="external")]
-        if t == "partial":
-            out = self.target(ref["inner"], depth + 1)
+                return [Target(handle=handle, form="method", bound_to=ref.cls)]
+            return [Target(external=f"{self._external_name(ref.cls)}.{ref.name}", form="external")]
+        if isinstance(ref, PartialRef):
+            out = self.target(ref.inner, depth + 1)
             for tg in out:
                 tg.via.insert(0, "functools.partial")
                 tg.form = "partial" if tg.form in ("function", "partial") else tg.form
             return out
-        if t == "param":
+        if isinstance(ref, ParamRef):
             return self.param_targets(ref, depth)
-        if t == "inst":
+        if isinstance(ref, InstanceRef):
             # `Thread(target=self._get_task())`: the function a factory returns
-            maker = self.function(ref["cls"]) or self.method_of_result(ref["cls"])
+            maker = self.function(ref.cls) or self.method_of_result(ref.cls)
             if maker is not None:
                 out = []
                 for r in maker.rec.returns:
@@ -232,23 +231,23 @@ class Resolver:
             return 0
         if "builtins.classmethod" in handle.rec.decorators:
             return 1
-        return 1 if call_ref.get("t") == "method" else 0
+        return 1 if isinstance(call_ref, MethodRef) else 0
 
-    def param_targets(self, ref: Ref, depth: int) -> list[Target]:
+    def param_targets(self, ref: ParamRef, depth: int) -> list[Target]:
         """A worker passed in through a parameter: look at the project's calls of that function."""
         out: list[Target] = []
-        for _, call in self.callers(ref["func"])[:MAX_PARAM_CALLERS]:
+        for _, call in self.callers(ref.func)[:MAX_PARAM_CALLERS]:
             arg = None
-            if ref["name"] in call.kwargs:
-                arg = call.kwargs[ref["name"]]
+            if ref.name in call.kwargs:
+                arg = call.kwargs[ref.name]
             else:
-                index = ref["index"] - self.implicit_args(ref["func"], call.ref)
+                index = ref.index - self.implicit_args(ref.func, call.ref)
                 if 0 <= index < len(call.args):
                     arg = call.args[index]
             if arg is None:
                 continue
             for tg in self.target(arg, depth + 1):
-                tg.via.insert(0, f"parameter `{ref['name']}` of {ref['func']} (called at {call.line})")
+                tg.via.insert(0, f"parameter `{ref.name}` of {ref.func} (called at {call.line})")
                 out.append(tg)
         return out or [Target(form="unknown")]
 
@@ -290,12 +289,11 @@ class Resolver:
         return out
 
     def call_resolves_to(self, ref: Ref, func_q: str, name: str) -> bool:
-        t = ref.get("t")
-        if t == "name" and ref["q"].rsplit(".", 1)[-1] == name:
-            handle = self.function(ref["q"])
+        if isinstance(ref, NameRef) and ref.qualname.rsplit(".", 1)[-1] == name:
+            handle = self.function(ref.qualname)
             return handle is not None and handle.full == func_q
-        if t == "method" and ref["name"] == name:
-            handle = self.method(ref["cls"], name)
+        if isinstance(ref, MethodRef) and ref.name == name:
+            handle = self.method(ref.cls, name)
             return handle is not None and handle.full == func_q
         return False
 
