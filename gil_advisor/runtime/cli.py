@@ -7,12 +7,12 @@ import argparse
 import atexit
 import os
 import signal
-import stat
 import sys
 import threading
 from dataclasses import dataclass
 from typing import Optional
 
+from gil_advisor.atomic import check_writable
 from gil_advisor.config import ConfigError
 from gil_advisor.finding import Finding
 from gil_advisor.runtime.backends import BACKENDS, choose_backend
@@ -151,25 +151,6 @@ class ReportPaths:
         return [(k, v) for k, v in pairs if v]
 
 
-def unwritable_reason(path: str) -> Optional[str]:
-    """Why a report cannot be written at `path`, or None when it can (checked before the run)."""
-    full = os.path.abspath(path)
-    if os.path.isdir(full):
-        return "it is a directory"
-    target = os.path.realpath(full)  # a symlink's target is what gets written
-    parent = os.path.dirname(target)
-    if not os.path.isdir(parent):
-        return f"the folder {parent!r} does not exist"
-    if os.path.lexists(target):
-        if not os.access(target, os.W_OK):
-            return "the file is not writable"
-        if not stat.S_ISREG(os.stat(target).st_mode):
-            return None  # a FIFO or device is written in place: its folder need not be writable
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"the folder {parent!r} is not writable"
-    return None
-
-
 def resolve_report_paths(args) -> ReportPaths:
     """Absolute, checked report paths; raises ValueError with the one line to print."""
     found = {}
@@ -177,9 +158,9 @@ def resolve_report_paths(args) -> ReportPaths:
         given = getattr(args, option, None)
         if not given:
             continue
-        why = unwritable_reason(given)
+        why = check_writable(given)  # the same check as check's -o (gil_advisor/atomic.py)
         if why is not None:
-            raise ValueError(f"cannot write --{option} {given!r}: {why}")
+            raise ValueError(f"--{option}: {why}")
         found[option] = os.path.abspath(given)
     return ReportPaths(**found)
 
