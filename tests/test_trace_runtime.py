@@ -126,7 +126,7 @@ def test_busy_wait_single_thread_rule(tmp_path, mode, func, expected):
 
 
 def test_runtime_only_finding_without_static(tmp_path):
-    p, rep = trace(tmp_path, "--no-static", "cpu_threads.py", "1.0")
+    p, rep = trace(tmp_path, "--no-static", "cpu_threads.py", "2.0")  # long enough to measure on a loaded host
     assert p.returncode == 0, p.stderr
     assert rep["findings"] == [] and rep["static"]["source"] == "none"
     (rf,) = [r for r in rep["runtime_findings"] if r["entry"]["function"] == "crunch"]
@@ -416,7 +416,7 @@ def test_runtime_only_finding_has_code_remedies_projection_and_sarif(tmp_path):
     import jsonschema
 
     sarif_path = tmp_path / "trace.sarif"
-    p, rep = trace(tmp_path, "--no-static", "--fail-on-findings", "--sarif", str(sarif_path), "cpu_threads.py", "1.0")
+    p, rep = trace(tmp_path, "--no-static", "--fail-on-findings", "--sarif", str(sarif_path), "cpu_threads.py", "2.0")
     assert p.returncode == 1, p.stderr  # the program exited 0; the run found a GIL-bound group
     (rf,) = [r for r in rep["runtime_findings"] if r["entry"]["function"] == "crunch"]
     assert rf["code"] == "GIL101"
