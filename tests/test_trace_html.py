@@ -80,7 +80,9 @@ def test_timeline_is_chrome_trace_format(traced):
     spans = [e for e in events if e["ph"] == "X"]
     assert spans and all(e["dur"] >= 0 and e["ts"] >= 0 for e in spans)
     states = {e["name"] for e in spans}
-    assert "running" in states and "blocked in I/O or sleep" in states
+    # the crunching threads were seen on a CPU or queued for the GIL (which one a tick catches
+    # depends on the host's load); the polling thread sleeps
+    assert states & {"running", "waiting for the GIL"} and "blocked in I/O or sleep" in states
 
 
 def test_html_is_self_contained(traced):
