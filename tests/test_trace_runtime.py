@@ -199,11 +199,11 @@ def test_sigint_while_running(tmp_path):
     out = tmp_path / "r.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     p = subprocess.Popen(
-        [sys.executable, "-m", "gil_advisor.runtime", "--no-static", "--json", str(out), "cpu_threads.py"],
+        [sys.executable, "-m", "gil_advisor.runtime", "--no-static", "--json", str(out), "cpu_threads.py", "4.0"],
         cwd=WL, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(0.4)
+    time.sleep(1.2)  # past the tracer's start-up even on a loaded host, well inside the 4 s program
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=TIMEOUT)
     assert p.returncode == -2
