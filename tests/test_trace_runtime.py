@@ -84,7 +84,9 @@ def test_cpu_threads_confirmed(tmp_path):
     assert sp["processes"] == 2 and 0 < sp["worker"] <= 2.0 and sp["estimate"] is True
     assert rep["complete"] is True
     assert rep["backend"]["name"] == ("sysmon" if HAS_SYSMON else "sampler")
-    assert rep["process"]["gil_probe"]["median_ms"] >= 1.0
+    # the probe waits for the GIL, or (sys.monitoring on an idle 3.12 host, verdict.gil_evidence)
+    # the threads' own GIL wait carries the evidence
+    assert rep["process"]["gil_probe"]["median_ms"] >= 1.0 or m["shares"]["waiting_for_gil"] >= 0.3, m
     assert "CONFIRMED" in p.stderr
 
 

@@ -34,6 +34,20 @@ IO_SHARE_REFUTE = 0.50  # share of thread time in I/O, sleeps or lock waits
 BUSY_HOST_WAIT = 0.50  # GIL + run-queue share that, with a contended probe, is GIL wait on a busy host
 RUNTIME_MIN_THREAD_S = 0.2
 RUNTIME_GIL_SHARE = 0.10
+# The threads' own GIL wait (asleep on the GIL's futex with Python on the stack) at this share
+# confirms when the probe is in between, neither contended nor free: with the sys.monitoring
+# and profile backends on an idle 3.12 host, the probe thread's wake-ups are served between
+# the workers' hand-offs, and two CPU-bound threads that wait for the GIL half their time
+# give only 13-20% of probe delays over 1 ms (the sampler's 5 ms ticks give ~50%).
+STRONG_GIL_WAIT = 0.30
+
+
+def gil_evidence(gil_wait: float, probe_share: Optional[float]) -> bool:
+    """Is the GIL what held the threads back: a contended probe, or a large own GIL wait behind
+    a probe that is not free (a free probe means the "GIL wait" was a lock in user code)?"""
+    if is_contended(probe_share):
+        return True
+    return gil_wait >= STRONG_GIL_WAIT and probe_share is not None and probe_share >= PROBE_FREE_SHARE
 RUNTIME_WANTS_PYTHON = 0.60  # (on CPU + waiting for a CPU or the GIL) share of a thread's time
 
 
@@ -177,7 +191,7 @@ def decide(m: WorkerMeasurement, code: Optional[str] = None) -> tuple[Verdict, s
     # GIL evidence first: on a busy host GIL-bound threads also queue for CPUs, which can look
     # like "wanted two CPUs"; what they never do is *run* in parallel.
     ran_parallel = m.parallelism >= PARALLEL_FRACTION * possible
-    if gil >= GIL_SHARE_CONFIRM and contended and waits < IO_SHARE_REFUTE and not ran_parallel:
+    if gil >= GIL_SHARE_CONFIRM and gil_evidence(gil, m.gil_probe_contended_share) and waits < IO_SHARE_REFUTE and not ran_parallel:
         return (
             Verdict.CONFIRMED,
             f"{m.max_concurrent} threads ran it at once but spent {gil:.0%} of their time waiting for "
@@ -283,7 +297,7 @@ def runtime_findings(records) -> list[RuntimeFinding]:
         if (
             sh.waiting_for_gil >= RUNTIME_GIL_SHARE
             and wants >= RUNTIME_WANTS_PYTHON
-            and is_contended(contended_share(b.probe))
+            and gil_evidence(sh.waiting_for_gil, contended_share(b.probe))
         ):
             out.append(
                 RuntimeFinding(
