@@ -22,7 +22,6 @@ from gil_advisor.finding import Evidence, Location
 from gil_advisor.knowledge import PROCESS, BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT, Knowledge
 from gil_advisor.static import work_model as wm
 from gil_advisor.static.resolve import FunctionHandle, Resolver
-from gil_advisor.static.refs import UNKNOWN as UNKNOWN_REF
 from gil_advisor.static.refs import AttributeRef, InstanceRef, MethodRef, NameRef, PartialRef, PoolMethodRef, PoolRef
 from gil_advisor.static.summary import CallRec, LoopRec
 
@@ -131,9 +130,9 @@ class WorkClassifier:
         known = self._library_knowledge(handle)
         if known is not None:
             # `Thread(target=sem.release)` in a checked copy of the standard library: the table's word
-            effect = self._known(known, CallRec(UNKNOWN_REF, handle.rec.line, handle.rec.col, -1, 0, []), handle.full, False)
+            cost, _ = _known_cost(known, False, handle.full)
             kind = {HOLDS: HOLDS, RELEASES: RELEASES}.get(known, IO if known in (BLOCKING, PROCESS, FILE, MAYBE_IO) else TRIVIAL)
-            return WorkSummary(kind, "high" if kind != HOLDS else "medium", [], f"known: {known}", effect.cost,
+            return WorkSummary(kind, "high" if kind != HOLDS else "medium", [], f"known: {known}", cost,
                                headline=f"{handle.full} is listed in the knowledge table as {known}")
         if handle.rec.is_generator:
             # `pool.map(gen_func, xs)` only makes generators: their work runs where they are consumed

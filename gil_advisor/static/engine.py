@@ -134,22 +134,6 @@ def _add_subclass_users(project: Project, quiet: list[str], config: Options, cac
 _FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t]+)", re.M)
 
 
-_HINTED: dict[tuple, bool] = {}  # (path, mtime, size) -> names a spawn form: flake8 asks per file
-
-
-def _file_has_spawn_hint(path: str, max_bytes: int) -> bool:
-    try:
-        st = os.stat(path)
-        key = (path, st.st_mtime_ns, st.st_size)
-        if key not in _HINTED:
-            if len(_HINTED) > 4096:
-                _HINTED.clear()
-            _HINTED[key] = has_spawn_hint(read_limited(path, max_bytes))
-        return _HINTED[key]
-    except (OSError, ReadError):
-        return False
-
-
 def _imports_thread_subclass(project: Project, module: str, is_package: bool, data: bytes) -> bool:
     """Does this file (which names no spawn form) import a Thread subclass from a project module?
     Only modules that themselves name a spawn form are read, so most files cost one regex."""
@@ -163,7 +147,8 @@ def _imports_thread_subclass(project: Project, module: str, is_package: bool, da
         if split is None or split[1]:
             continue
         src = project.files.get(split[0])
-        if src is None or not _file_has_spawn_hint(src.path, project.max_bytes):
+        data = project.read_source(src.path) if src is not None else None  # kept per process
+        if data is None or not has_spawn_hint(data):
             continue
         resolver = Resolver(project)
         for cls in (n.strip() for n in imported.split(",")):
