@@ -99,3 +99,39 @@ def test_the_report_says_the_timeline_was_thinned():
     fake.backend = SimpleNamespace(slots=lambda: {1: ThreadSlot(1, 1)})
     fake.sampler.probe.stride = 1
     assert not session.TraceSession.thinning(fake).any
+
+
+class _RecordingLock:
+    """The sampler's wake lock, recording each timed wait the sampler thread asks for."""
+
+    def __init__(self):
+        import _thread
+
+        self._lock = _thread.allocate_lock()
+        self.timeouts = []
+
+    def acquire(self, blocking=True, timeout=-1):
+        if timeout != -1:
+            self.timeouts.append(timeout)
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self):
+        self._lock.release()
+
+
+def test_sampler_sleeps_are_jittered_so_the_probe_cannot_phase_lock_to_the_switch_interval():
+    ps = ProcessSampler(SimpleNamespace(exact=False, slots=dict, inside=lambda *a: ()), 0.005)
+    ps._wake = _RecordingLock()
+    ps.start()
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(ps._wake.timeouts) < 40 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ps.stop() and ps.error is None
+    waits = ps._wake.timeouts
+    assert len(waits) >= 40
+    low, high = 0.005 * sampler.JITTER[0], 0.005 * sampler.JITTER[1]
+    assert all(low <= w <= high for w in waits)
+    assert len(set(waits)) > len(waits) // 2  # not one fixed period
+    assert 0.004 < sum(waits) / len(waits) < 0.006  # the mean rate is the one asked for

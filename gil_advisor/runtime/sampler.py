@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import random
 import sys
 import sysconfig
 import threading
@@ -35,6 +36,12 @@ GIL_CONTENDED_S = 0.001  # probe delay above which the GIL counts as held by som
 MAX_PROBE_SAMPLES = 200_000  # per list; past it every other sample is dropped (BoundedSamples)
 MAX_CODE_INFO = 100_000  # code objects remembered by the sampler before the cache starts over
 MAX_DEPTH = 256
+# Each sleep is the interval times a factor drawn uniformly from this range. A fixed period
+# phase-locks to the interpreter's own periodic switch timer (the 20 ms sys.monitoring interval
+# is 4 switch intervals): the probe then wakes just as the GIL changes hands, reads ~0.3 ms with
+# two CPU-bound threads, and every tick sees the threads in the same phase. Random sampling
+# times see time averages instead.
+JITTER = (0.5, 1.5)
 OFF_CLASSES = ("gil", "io", "lock")
 
 _SYNC_MODULES = {
@@ -218,7 +225,7 @@ class ProcessSampler:
             self._wake.release()
         except RuntimeError:  # pragma: no cover - released already
             pass
-        stopped = self._done.acquire(timeout=timeout + self.interval)
+        stopped = self._done.acquire(timeout=timeout + self.interval * JITTER[1])
         if stopped:
             self._done.release()
             try:
@@ -241,10 +248,13 @@ class ProcessSampler:
         own = procfs.ThreadFiles(self.native_id) if self.native_id else None
         prev_runq = None
         try:
-            interval = self.interval
+            # A private generator: the program's own `random` state is never touched.
+            draw = random.Random().uniform
+            low, high = self.interval * JITTER[0], self.interval * JITTER[1]
             wait = self._wake.acquire
             perf = time.perf_counter
             while self._running:
+                interval = draw(low, high)
                 before = perf()
                 if wait(True, interval):  # released by stop()
                     break

@@ -35,10 +35,9 @@ BUSY_HOST_WAIT = 0.50  # GIL + run-queue share that, with a contended probe, is 
 RUNTIME_MIN_THREAD_S = 0.2
 RUNTIME_GIL_SHARE = 0.10
 # The threads' own GIL wait (asleep on the GIL's futex with Python on the stack) at this share
-# confirms when the probe is in between, neither contended nor free: with the sys.monitoring
-# and profile backends on an idle 3.12 host, the probe thread's wake-ups are served between
-# the workers' hand-offs, and two CPU-bound threads that wait for the GIL half their time
-# give only 13-20% of probe delays over 1 ms (the sampler's 5 ms ticks give ~50%).
+# confirms when the probe is in between, neither contended nor free. A probe on a fixed period
+# read 11-20% there on an idle 3.12 host, phase-locked to the switch interval; its sleeps are
+# jittered now (sampler.JITTER), and this stays as the second line of evidence.
 STRONG_GIL_WAIT = 0.30
 
 
