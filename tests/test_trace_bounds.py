@@ -1,6 +1,7 @@
 """Memory stays bounded on long runs (issue 11.12): many synthetic events, counts asserted."""
 from __future__ import annotations
 
+import os
 import statistics
 from types import SimpleNamespace
 
@@ -135,3 +136,25 @@ def test_sampler_sleeps_are_jittered_so_the_probe_cannot_phase_lock_to_the_switc
     assert all(low <= w <= high for w in waits)
     assert len(set(waits)) > len(waits) // 2  # not one fixed period
     assert 0.004 < sum(waits) / len(waits) < 0.006  # the mean rate is the one asked for
+
+
+def test_sampler_thread_leaves_process_signals_to_the_program():
+    """A SIGINT the kernel hands to the sampler would never wake a main thread asleep on a lock."""
+    import signal
+    import time
+
+    ps = ProcessSampler(SimpleNamespace(exact=False, slots=dict, inside=lambda *a: ()), 0.005)
+    ps.start()
+    try:
+        deadline = time.monotonic() + 5
+        while ps.native_id is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        status = open(f"/proc/self/task/{ps.native_id}/status").read()
+        blocked = int(status.split("SigBlk:")[1].split()[0], 16)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGALRM, signal.SIGCHLD):
+            assert blocked & (1 << (sig - 1)), sig.name
+        assert not blocked & (1 << (signal.SIGSEGV - 1))
+        main = open(f"/proc/self/task/{os.getpid()}/status").read()
+        assert not int(main.split("SigBlk:")[1].split()[0], 16) & (1 << (signal.SIGINT - 1))
+    finally:
+        assert ps.stop()

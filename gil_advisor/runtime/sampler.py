@@ -20,6 +20,7 @@ from __future__ import annotations
 import _thread
 import os
 import random
+import signal
 import sys
 import sysconfig
 import threading
@@ -43,6 +44,9 @@ MAX_DEPTH = 256
 # times see time averages instead.
 JITTER = (0.5, 1.5)
 OFF_CLASSES = ("gil", "io", "lock")
+# Faults the sampler thread itself may raise: left unblocked, so they stay deliverable to it
+# (faulthandler, core dumps) instead of killing the process silently.
+_SYNCHRONOUS = {getattr(signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP", "SIGSYS") if hasattr(signal, n)}
 
 _SYNC_MODULES = {
     "threading.py",
@@ -242,7 +246,20 @@ class ProcessSampler:
         for rec in self.records.values():
             rec.files.close()
 
+    def _block_signals(self) -> None:
+        """Leave every process-directed signal to the program's threads.
+
+        The kernel hands a process signal to whichever thread next returns to user space: when
+        that is the sampler, CPython's handler only flags it, and a main thread asleep in
+        `lock.acquire()` is never woken, so Ctrl-C on a deadlocked program hung (CI, 3.12)."""
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.valid_signals()) - _SYNCHRONOUS)
+
     def _run(self) -> None:
+        try:
+            self._block_signals()
+        except (OSError, ValueError) as e:  # pragma: no cover - a platform without the mask
+            self.error = repr(e)
         self.ident = _thread.get_ident()
         self.native_id = threading.get_native_id() if hasattr(threading, "get_native_id") else None
         own = procfs.ThreadFiles(self.native_id) if self.native_id else None
