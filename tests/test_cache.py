@@ -198,3 +198,35 @@ def test_every_real_summary_passes_validation():
             validate_entry(ModuleSummary.from_json(json.loads(json.dumps(s.to_json()))))
             n += 1
     assert n > 50
+
+
+_HELPER_CPU = "def crunch(n):\n    t = 0\n    for i in range(n):\n        for j in range(n):\n            t += i * j % 7\n    return t\n"
+_USER = (
+    "import threading\nfrom helper import crunch\n\n"
+    "def main():\n    ts = [threading.Thread(target=crunch, args=(500,)) for _ in range(4)]\n"
+    "    for t in ts:\n        t.start()\n"
+)
+
+
+def test_memory_cache_parses_an_imported_module_once_for_many_files(tmp_path, monkeypatch):
+    """The flake8 plugin's case: one file per call, the same imported module every time."""
+    from gil_advisor.static import project
+    from gil_advisor.static.cache import MemoryCache
+    from gil_advisor.static.engine import check_source
+
+    (tmp_path / "helper.py").write_text(_HELPER_CPU)
+    users = []
+    for name in ("a.py", "b.py", "c.py"):
+        (tmp_path / name).write_text(_USER)
+        users.append(str(tmp_path / name))
+    fresh = [check_source(u, _USER).findings for u in users]
+    assert all(len(f) == 1 for f in fresh)
+    parsed = []
+    real = project.parse_and_extract
+    monkeypatch.setattr(project, "parse_and_extract", lambda path, *a: parsed.append(path) or real(path, *a))
+    cache = MemoryCache.for_config("x")
+    assert [check_source(u, _USER, cache=cache).findings for u in users] == fresh
+    assert parsed == [str(tmp_path / "helper.py")]
+    # keyed by content: an edit to the helper is seen at once
+    (tmp_path / "helper.py").write_text("def crunch(n):\n    return n\n")
+    assert check_source(users[0], _USER, cache=cache).findings == []

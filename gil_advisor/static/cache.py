@@ -11,7 +11,7 @@ import json
 import os
 import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from gil_advisor import __version__
@@ -223,3 +223,35 @@ def _is_ours(directory: str) -> bool:
 
 
 __all__ = ["Cache", "open_cache", "validate_entry"]
+
+
+MAX_MEMORY_ENTRIES = 4096
+
+
+@dataclass(frozen=True)
+class MemoryCache:
+    """Summaries kept in this process, under the same content keys as the disk cache.
+
+    For the flake8 plugin: flake8 hands over one file at a time, and each file's imported
+    modules are the same few, so without this every file re-parsed them. Summaries are not
+    changed once extracted, so one object is shared by every project that uses it."""
+
+    salt: str
+    entries: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def for_config(cls, fingerprint: str) -> "MemoryCache":
+        return cls(f"{FORMAT}|{__version__}|{fingerprint}")
+
+    key = Cache.key
+
+    def get(self, key: str, path: str) -> Union[ModuleSummary, FileError, None, bool]:
+        hit = self.entries.get(key, False)
+        if hit is not False and hit.path != path:
+            return False  # the same file under another spelling of its path: parse it again
+        return hit
+
+    def put(self, key: str, result: Union[ModuleSummary, FileError]) -> None:
+        if len(self.entries) >= MAX_MEMORY_ENTRIES:  # a long-lived process over a huge tree
+            self.entries.clear()
+        self.entries[key] = result

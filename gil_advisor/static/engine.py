@@ -157,9 +157,12 @@ def _imports_thread_subclass(project: Project, module: str, is_package: bool, da
     return False
 
 
-def check_source(filename: str, text: str, options: Optional[Options] = None, apply_noqa: bool = True) -> Report:
+def check_source(
+    filename: str, text: str, options: Optional[Options] = None, apply_noqa: bool = True, cache=None
+) -> Report:
     """One file's findings from text already in memory (an editor buffer, flake8's lines);
-    the modules it uses are read from disk beside it, never imported."""
+    the modules it uses are read from disk beside it, never imported. `cache` (a Cache or a
+    MemoryCache) keeps their summaries between calls."""
     options = options or Options()
     report = Report(files_checked=1)
     data = text.encode("utf-8", "surrogatepass")  # only measured and searched, never decoded
@@ -168,7 +171,7 @@ def check_source(filename: str, text: str, options: Optional[Options] = None, ap
         return report
     if not has_spawn_hint(data) and not _FROM_IMPORT.search(data):
         return report  # nothing here can start a thread: the common case, one regex (flake8 runs it per file)
-    project = Project([filename], options.max_file_size, exclude=options.exclude)
+    project = Project([filename], options.max_file_size, cache=cache, exclude=options.exclude)
     module, is_package = module_name_for(filename)
     if not has_spawn_hint(data) and not _imports_thread_subclass(project, module, is_package, data):
         return report
