@@ -80,6 +80,112 @@ def test_closure_follows_imports_and_nothing_else(tmp_path):
     assert not c.truncated
 
 
+def _names_by_full_walk(tree):
+    """The reference: every Import/ImportFrom node anywhere in the tree (ast.walk)."""
+    import ast
+
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [("import", a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            out.append(("from", node.level or 0, node.module or "", tuple(a.name for a in node.names)))
+    return sorted(out)
+
+
+NESTED_IMPORTS = """
+import a
+if x:
+    import b
+else:
+    from . import c
+try:
+    import d
+except ImportError:
+    import e
+else:
+    from f import g, h
+finally:
+    import i
+class K:
+    import j
+    def m(self):
+        with ctx():
+            from ..k import l
+        for q in r:
+            import n
+        else:
+            import o
+        while 1:
+            async def p():
+                async with y:
+                    import p1
+                async for z in y:
+                    import p2
+match v:
+    case 1:
+        import s
+    case _:
+        from t import *
+try:
+    pass
+except* ValueError:
+    import u
+"""
+
+
+def test_import_statements_walk_statements_only_and_miss_nothing():
+    import ast
+    import sysconfig
+
+    from gil_advisor.runtime.static_pass import import_statements
+
+    def mine(tree):
+        return sorted(tuple(st[:3]) + ((tuple(st[3]),) if st[0] == "from" else ()) for st in import_statements(tree))
+
+    if sys.version_info < (3, 11):
+        source = NESTED_IMPORTS.replace("except* ValueError", "except ValueError")
+    else:
+        source = NESTED_IMPORTS
+    if sys.version_info < (3, 10):
+        source = source.split("match v:")[0]
+    tree = ast.parse(source)
+    assert mine(tree) == _names_by_full_walk(tree) and len(mine(tree)) == 16
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    checked = 0
+    for path in sorted(stdlib.glob("*.py"))[:150]:
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        assert mine(tree) == _names_by_full_walk(tree), path
+        checked += 1
+    assert checked > 100
+
+
+def test_warm_closure_parses_nothing_and_distrusts_a_bad_entry(tmp_path, monkeypatch):
+    import ast
+
+    from gil_advisor.runtime import static_pass
+    from gil_advisor.static.cache import open_cache
+
+    proj = make_project(tmp_path)
+    cache, why = open_cache(str(tmp_path / "cache"), "fp")
+    assert why is None
+    cold = import_closure(str(proj / "main.py"), [str(proj)], 10_000_000, cache=cache)
+    parses = []
+    real = ast.parse
+    monkeypatch.setattr(static_pass.ast, "parse", lambda *a, **k: parses.append(a) or real(*a, **k))
+    warm = import_closure(str(proj / "main.py"), [str(proj)], 10_000_000, cache=cache)
+    assert warm.files == cold.files and parses == []
+    for entry in (tmp_path / "cache").rglob("*.json"):  # tampered entries: parsed again, same result
+        data = json.loads(entry.read_text())
+        data["imports"] = [["from", "x", 1, []]]
+        entry.write_text(json.dumps(data))
+    again = import_closure(str(proj / "main.py"), [str(proj)], 10_000_000, cache=cache)
+    assert again.files == cold.files and len(parses) == len(cold.files)
+
+
 def test_closure_is_bounded(tmp_path):
     for i in range(30):
         (tmp_path / f"m{i}.py").write_text(f"import m{i + 1}\n")

@@ -53,27 +53,85 @@ def _read_source(path: str, max_bytes: int) -> bytes:
         return fh.read(max_bytes + 1)
 
 
-def _imported_names(tree: ast.AST, package: str) -> list[str]:
-    """Dotted module names an import in the file may load (the names after `from m import` too:
-    each may be a submodule). `package` is the file's package, for relative imports."""
-    out: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out.extend(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = package.split(".") if package else []
-                if node.level - 1 > len(parts):
-                    continue
-                base = parts[: len(parts) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
+def import_statements(tree: ast.AST) -> list[list]:
+    """Every import statement in the file, at any depth, as plain data: ["import", name] or
+    ["from", level, module, [names]]. Only statement lists are walked: an import is always a
+    statement, and expressions are most of a tree's nodes."""
+    out: list[list] = []
+    todo = [tree.body] if isinstance(tree, ast.Module) else []
+    while todo:
+        for node in todo.pop():
+            if isinstance(node, ast.Import):
+                out.extend(["import", a.name] for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                out.append(["from", node.level or 0, node.module or "", [a.name for a in node.names]])
             else:
-                mod = node.module or ""
-            if not mod:
-                continue
-            out.append(mod)
-            out.extend(f"{mod}.{a.name}" for a in node.names if a.name != "*")
+                for name in node._fields:  # body, orelse, finalbody, handlers, cases
+                    value = getattr(node, name, None)
+                    if type(value) is list and value and isinstance(value[0], _BLOCK_NODES):
+                        todo.append(value)
     return out
+
+
+# What a statement's lists of child statements hold (an except clause, a match case).
+_BLOCK_NODES = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
+
+
+def _imported_names(statements: list[list], package: str) -> list[str]:
+    """Dotted module names the imports may load (the names after `from m import` too: each may
+    be a submodule). `package` is the file's package, for relative imports."""
+    out: list[str] = []
+    for st in statements:
+        if st[0] == "import":
+            out.append(st[1])
+            continue
+        _, level, module, names = st
+        if level:
+            parts = package.split(".") if package else []
+            if level - 1 > len(parts):
+                continue
+            base = parts[: len(parts) - (level - 1)]
+            mod = ".".join(base + ([module] if module else []))
+        else:
+            mod = module
+        if not mod:
+            continue
+        out.append(mod)
+        out.extend(f"{mod}.{a}" for a in names if a != "*")
+    return out
+
+
+def _valid_statements(value) -> bool:
+    """A cached import list as import_statements makes them (cache entries are untrusted)."""
+    if not isinstance(value, list):
+        return False
+    for st in value:
+        if not isinstance(st, list) or not st:
+            return False
+        if st[0] == "import":
+            if len(st) != 2 or not isinstance(st[1], str):
+                return False
+        elif st[0] == "from":
+            if len(st) != 4 or type(st[1]) is not int or not isinstance(st[2], str):
+                return False
+            if not isinstance(st[3], list) or not all(isinstance(n, str) for n in st[3]):
+                return False
+        else:
+            return False
+    return True
+
+
+def _statements_of(path: str, data: bytes, cache) -> list[list]:
+    """The file's import statements, from the cache when its content was seen before."""
+    key = cache.key(data, "\0imports", path) if cache is not None else None
+    if key is not None:
+        hit = cache.get_data(key, "imports")
+        if _valid_statements(hit):
+            return hit
+    statements = import_statements(ast.parse(data, filename=path))
+    if key is not None:
+        cache.put_data(key, "imports", statements)
+    return statements
 
 
 def _module_files(name: str, roots: list[str]) -> list[str]:
@@ -112,9 +170,10 @@ def _package_of(path: str, roots: list[str]) -> str:
 
 
 def import_closure(
-    entry: str, roots: list[str], max_bytes: int, max_files: int = MAX_CLOSURE_FILES
+    entry: str, roots: list[str], max_bytes: int, max_files: int = MAX_CLOSURE_FILES, cache=None
 ) -> Closure:
-    """The entry file and every project module reachable from it by imports."""
+    """The entry file and every project module reachable from it by imports; `cache` (check's)
+    keeps each file's import statements by content, so a warm run parses nothing."""
     result = Closure(roots=list(roots))
     seen = {os.path.abspath(entry)}
     todo = [os.path.abspath(entry)]
@@ -122,14 +181,14 @@ def import_closure(
         path = todo.pop(0)
         try:
             data = _read_source(path, max_bytes)
-            tree = ast.parse(data, filename=path)
+            statements = _statements_of(path, data, cache)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError) as e:
             # check reports the file itself; the closure only stops following it
             result.skipped.append((path, str(e) or type(e).__name__))
             result.files.append(path)
             continue
         result.files.append(path)
-        for name in _imported_names(tree, _package_of(path, roots)):
+        for name in _imported_names(statements, _package_of(path, roots)):
             for found in _module_files(name, roots):
                 if found not in seen:
                     if len(seen) >= max_files:
@@ -165,7 +224,10 @@ def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict]
     """(findings, what the report says about the static pass) for the program's closure."""
     t0 = time.perf_counter()
     config = load_config(os.path.dirname(entry), options)
-    closure = import_closure(entry, closure_roots(path0), config.max_file_size)
+    from gil_advisor.static.engine import make_cache
+
+    cache, _ = make_cache(config)  # a cache that cannot be used is reported by check below
+    closure = import_closure(entry, closure_roots(path0), config.max_file_size, cache=cache)
     from gil_advisor import api
 
     rep = api.check(closure.files, config, closed=True)

@@ -139,13 +139,21 @@ class Cache:
     def _file(self, key: str) -> str:
         return os.path.join(self.directory, key[:2], key[2:] + ".json")
 
+    def _entry(self, key: str) -> Optional[dict]:
+        """The entry stored under `key`, if it is one (never through a symlink, never a FIFO:
+        the folder may be a clone's committed one)."""
+        try:
+            entry = json.loads(read_limited(self._file(key), MAX_ENTRY_BYTES, follow_symlinks=False))
+        except (ReadError, ValueError, RecursionError):
+            return None
+        return entry if isinstance(entry, dict) and entry.get("key") == key else None
+
     def get(self, key: str, path: str) -> Union[ModuleSummary, FileError, None, bool]:
         """The cached result, or False when there is none we can trust."""
+        entry = self._entry(key)
+        if entry is None:
+            return False
         try:
-            # never through a symlink, never a FIFO: the folder may be a clone's committed one
-            entry = json.loads(read_limited(self._file(key), MAX_ENTRY_BYTES, follow_symlinks=False))
-            if not isinstance(entry, dict) or entry.get("key") != key:
-                return False
             if "error" in entry:
                 return FileError(path, str(entry["error"])) if isinstance(entry["error"], str) else False
             summary = ModuleSummary.from_json(entry["summary"])
@@ -153,8 +161,16 @@ class Cache:
             if summary.path != path:
                 summary.path = path
             return summary
-        except (ReadError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return False
+
+    def get_data(self, key: str, field_name: str) -> Any:
+        """Plain JSON stored by put_data under `key`, or None."""
+        entry = self._entry(key)
+        return None if entry is None else entry.get(field_name)
+
+    def put_data(self, key: str, field_name: str, value: Any) -> None:
+        self._write({"key": key, field_name: value}, key)
 
     def put(self, key: str, result: Union[ModuleSummary, FileError]) -> None:
         entry: dict = {"key": key}
@@ -162,6 +178,9 @@ class Cache:
             entry["error"] = result.message
         else:
             entry["summary"] = result.to_json()
+        self._write(entry, key)
+
+    def _write(self, entry: dict, key: str) -> None:
         target = self._file(key)
         try:
             if not _is_dir_not_link(self.directory):
