@@ -1,7 +1,6 @@
 """Options, with defaults, from [tool.gil-advisor] in pyproject.toml or [gil-advisor] in setup.cfg or tox.ini."""
 from __future__ import annotations
 
-import configparser
 import os
 import sys
 from dataclasses import dataclass, fields, replace
@@ -131,8 +130,8 @@ def validate(raw: Any, source: str) -> dict[str, Any]:
         elif name == "per_file_ignores":
             out[name] = _per_file_ignores(key, value, source)
         elif name == "force_exclude":
-            if isinstance(value, str) and value.strip().lower() in configparser.ConfigParser.BOOLEAN_STATES:
-                value = configparser.ConfigParser.BOOLEAN_STATES[value.strip().lower()]
+            if isinstance(value, str) and value.strip().lower() in _ini_booleans():
+                value = _ini_booleans()[value.strip().lower()]
             if not isinstance(value, bool):
                 raise ConfigError(f"{source}: {key} must be true or false, got {value!r}")
             out[name] = value
@@ -179,6 +178,12 @@ def _per_file_ignores(key: str, value: Any, source: str) -> tuple[tuple[str, tup
     return tuple(out)
 
 
+def _ini_booleans() -> dict:
+    import configparser
+
+    return configparser.ConfigParser.BOOLEAN_STATES
+
+
 def read_section(path: Path) -> Optional[dict[str, Any]]:
     """Our section of one TOML file ([tool.gil-advisor]) or INI file ([gil-advisor]), or None."""
     text = _read_text(path)
@@ -194,6 +199,8 @@ def read_section(path: Path) -> Optional[dict[str, Any]]:
         if section is not None and not isinstance(section, dict):
             raise ConfigError(f"{path}: [tool.gil-advisor] must be a table")
         return section
+    import configparser  # here: most projects configure in pyproject.toml, and trace starts sooner
+
     # No interpolation: `exclude = 50%_done` is a pattern, not a reference to another option.
     parser = configparser.RawConfigParser()
     try:
