@@ -2,6 +2,7 @@
 aliases, partials, parameters and Thread subclasses."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
@@ -231,12 +232,16 @@ class Resolver:
             return 0
         if "builtins.classmethod" in handle.rec.decorators:
             return 1
+        if isinstance(call_ref, NameRef) and "." in call_ref.qualname:
+            # `runner.map_all(fn)` on a module-level `runner = Runner()` is bound; only
+            # `Runner.map_all(obj, fn)`, through the class, passes `self` explicitly
+            return 0 if self.cls(call_ref.qualname.rsplit(".", 1)[0]) is not None else 1
         return 1 if isinstance(call_ref, MethodRef) else 0
 
     def param_targets(self, ref: ParamRef, depth: int) -> list[Target]:
         """A worker passed in through a parameter: look at the project's calls of that function."""
         out: list[Target] = []
-        for _, call in self.callers(ref.func)[:MAX_PARAM_CALLERS]:
+        for caller, call in self.callers(ref.func)[:MAX_PARAM_CALLERS]:
             arg = None
             if ref.name in call.kwargs:
                 arg = call.kwargs[ref.name]
@@ -247,7 +252,7 @@ class Resolver:
             if arg is None:
                 continue
             for tg in self.target(arg, depth + 1):
-                tg.via.insert(0, f"parameter `{ref.name}` of {ref.func} (called at {call.line})")
+                tg.via.insert(0, f"parameter `{ref.name}` of {ref.func} (called at {os.path.basename(caller.path)}:{call.line})")
                 out.append(tg)
         return out or [Target(form="unknown")]
 
