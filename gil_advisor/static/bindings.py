@@ -47,6 +47,25 @@ def _may_be_thread_pool(ref: Ref) -> bool:
     return isinstance(ref, NameRef) and ref.qualname in THREAD_POOLS
 
 
+def _import_fallback(stmt: cst.Try, name: str) -> bool:
+    """Does an `except ImportError` (or ModuleNotFoundError) handler of this try rebind `name`
+    by an import? Only then is the handler's binding a fallback for the try body's."""
+    for handler in stmt.handlers:
+        caught = handler.type
+        kinds = [caught] if not isinstance(caught, cst.Tuple) else [el.value for el in caught.elements]
+        if not any(isinstance(k, cst.Name) and k.value in ("ImportError", "ModuleNotFoundError") for k in kinds):
+            continue
+        for line in handler.body.body:
+            for small in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        bound = alias.asname.name if alias.asname is not None else alias.name
+                        top = bound.value if isinstance(bound, cst.Name) else (dotted(bound) or "").split(".")[0]
+                        if top == name:
+                            return True
+    return False
+
+
 class Scope:
     __slots__ = ("kind", "qualname", "co_qualname", "comps", "bindings", "func", "loops", "comp_depth", "cls", "calls")
 
@@ -243,7 +262,19 @@ class Bindings:
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         self.bind_import(small)
-            elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
+            elif isinstance(stmt, cst.Try):
+                before = dict(self.scope.bindings)
+                self.prepass(stmt.body.body)
+                # `try: import threading / except ImportError: import dummy_threading as threading`:
+                # the handler is a fallback for old or stripped interpreters, so a name the try
+                # body bound keeps the try body's meaning
+                primary = {k: v for k, v in self.scope.bindings.items() if before.get(k) != v}
+                for extra in branches(stmt):
+                    self.prepass(extra)
+                for name, ref in primary.items():
+                    if self.scope.bindings.get(name) != ref and _import_fallback(stmt, name):
+                        self.bind(name, ref)
+            elif isinstance(stmt, (cst.If, cst.With)):
                 if isinstance(stmt, cst.If) and is_main_guard(stmt.test):
                     self.summary.main_guarded = True
                 self.prepass(stmt.body.body)
