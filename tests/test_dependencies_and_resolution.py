@@ -235,6 +235,31 @@ def test_only_an_import_error_fallback_yields_to_the_try_body(tmp_path):
     assert check([str(tmp_path / "t.py")], Options(min_confidence="low")).findings == []
 
 
+def test_object_methods_of_a_project_class_are_the_interpreters(tmp_path):
+    # `self.__getattribute__(name)` in a class whose bases are all the project's comes from
+    # `object`: interpreter work, not an unseen call; with a base from elsewhere it stays unknown
+    src = textwrap.dedent("""
+        import threading
+        from collections import OrderedDict
+
+        class Grid{base}:
+            def cells(self, names):
+                return [self.__getattribute__(n) for n in names]
+
+        def walk(grid: Grid, names):
+            return [len(c) for c in grid.cells(names)]
+
+        def main(grid, names):
+            for _ in range(4):
+                threading.Thread(target=walk, args=(grid, names)).start()
+    """)
+    (tmp_path / "g.py").write_text(src.format(base=""))
+    (f,) = check([str(tmp_path / "g.py")], Options(min_confidence="low")).findings
+    assert (f.code, f.worker) == ("GIL001", "g.walk")
+    (tmp_path / "g.py").write_text(src.format(base="(OrderedDict)"))
+    assert check([str(tmp_path / "g.py")], Options(min_confidence="low")).findings == []
+
+
 def test_syntax_newer_than_this_interpreter_is_read_by_libcst(tmp_path):
     (tmp_path / "new.py").write_text(textwrap.dedent("""
         from concurrent.futures import ThreadPoolExecutor

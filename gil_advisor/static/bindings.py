@@ -94,6 +94,8 @@ class Bindings:
         summary.functions["<module>"] = top
         self.stack: list[Scope] = [Scope("module", "", top)]
         self.lambda_names: dict[int, str] = {}
+        # (function, parameter) -> the project class its annotation names: `graph: Graph`
+        self.param_types: dict[tuple[str, str], str] = {}
         self.provisional: dict[str, str] = {}  # provisional lambda name -> final name
 
     # ----- scopes and names ------------------------------------------------------------
@@ -229,10 +231,35 @@ class Bindings:
             return MethodRef(base.cls, attr)
         if isinstance(base, PoolRef):
             return PoolMethodRef(base, attr)
+        if isinstance(base, ParamRef) and (base.func, base.name) in self.param_types:
+            # an annotated parameter: the linker finds the method in the class (or a subclass)
+            return MethodRef(self.param_types[base.func, base.name], attr)
         if isinstance(base, (ParamRef, UnknownRef, AttributeRef, MethodRef)):
             # a parameter, an unresolvable global, or an attribute of one: made elsewhere
             return AttributeRef(attr, outside=True)
         return AttributeRef(attr)
+
+    def project_class_annotation(self, node: cst.BaseExpression) -> Optional[str]:
+        """The qualified name an annotation (`Graph`, `Optional[Graph]`, `Graph | None`, `"Graph"`)
+        gives a parameter, when it is a name in this module's own top-level package: a project
+        class, most likely, checked by the linker; names from elsewhere (`str`, `Callable`,
+        `requests.Session`) are left alone."""
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            sides = [node.left, node.right]
+            rest = [x for x in sides if not (isinstance(x, cst.Name) and x.value == "None")]
+            return self.project_class_annotation(rest[0]) if len(rest) == 1 else None
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            outer = self.ref_of(node.value)
+            if isinstance(outer, NameRef) and outer.qualname in ("typing.Optional", "typing_extensions.Optional"):
+                return self.project_class_annotation(node.slice[0].slice.value)
+            return None
+        if not isinstance(node, (cst.Name, cst.Attribute, cst.SimpleString)):
+            return None
+        ref = self.annotation_ref(node)
+        top = self.module_name.split(".")[0]
+        if not top or not isinstance(ref, NameRef) or ref.qualname in POOLS_BY_CLASS:
+            return None
+        return ref.qualname if ref.qualname.startswith(top + ".") else None
 
     def callable_ref(self, node: cst.BaseExpression) -> Optional[Ref]:
         """The ref of an argument that may be a callable, or None."""

@@ -166,6 +166,10 @@ class Extractor(cst.CSTVisitor):
                 annotated = names.annotation_ref(ann.annotation)
                 if isinstance(annotated, NameRef) and annotated.qualname in POOLS_BY_CLASS:
                     scope.bindings[p] = PoolRef(annotated.qualname, -1)
+                else:
+                    cls = names.project_class_annotation(ann.annotation)
+                    if cls is not None:
+                        names.param_types[full, p] = cls
         if parent.kind == "class" and params and "builtins.staticmethod" not in decorators:
             cls_full = names.full(parent.qualname)
             if "builtins.classmethod" in decorators:

@@ -12,6 +12,8 @@ from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef, ParamRef, P
 from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, ModuleSummary, Ref
 
 THREAD_BASES = frozenset({"threading.Thread"})
+PROTOCOL_BASES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+OBJECT_METHODS = frozenset(name for name in dir(object) if callable(getattr(object, name)))
 MAX_ALIAS_HOPS = 8
 MAX_PARAM_CALLERS = 20
 
@@ -49,6 +51,7 @@ class Resolver:
         self._callers: dict[str, list] = {}
         self._subclass_methods: dict[tuple[str, str], Optional[FunctionHandle]] = {}
         self._mentioned: set[str] = set()
+        self._concrete: dict[tuple[str, str], Optional[FunctionHandle]] = {}
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
@@ -166,6 +169,55 @@ class Resolver:
         self._subclass_methods[key] = found
         return found
 
+    def _bases_all_known(self, cls_q: str) -> bool:
+        """Is every base of the class, all the way up, a project class (or `object`)?"""
+        for _, rec in self.mro(cls_q):
+            for base in rec.bases:
+                if not isinstance(base, NameRef):
+                    return False
+                if self.cls(base.qualname) is None and self._external_name(base.qualname) != "builtins.object":
+                    return False
+        return True
+
+    def is_abstract(self, handle: FunctionHandle) -> bool:
+        """A method that only declares an interface: `@abstractmethod`, a body that only raises
+        NotImplementedError, or any method of a typing.Protocol. Its subclasses do the work."""
+        rec = handle.rec
+        if rec.cls is None:
+            return False
+        if any(d in ("abc.abstractmethod", "abc.abstractproperty") for d in rec.decorators):
+            return True
+        if not rec.loops and rec.calls and all(
+            isinstance(c.ref, NameRef) and c.ref.qualname == "builtins.NotImplementedError" for c in rec.calls
+        ):
+            return True
+        crec = handle.summary.classes.get(rec.cls)
+        return crec is not None and any(
+            isinstance(b, NameRef) and self._external_name(b.qualname) in PROTOCOL_BASES for b in crec.bases
+        )
+
+    def concrete_method(self, cls_q: str, name: str) -> Optional[FunctionHandle]:
+        """`graph.neighbors()` on a `Graph` whose `neighbors` is abstract: the override in a loaded
+        subclass (the first found), or None when no subclass implements it."""
+        key = (cls_q, name)
+        if key in self._concrete:
+            return self._concrete[key]
+        found = None
+        self._load_subclass_modules(cls_q.rsplit(".", 1)[-1])
+        for summary in list(self.project.loaded()):
+            for crec in summary.classes.values():
+                full = self.full(summary, crec.qualname)
+                if full == cls_q or not any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
+                    continue
+                handle = self.method(full, name)
+                if handle is not None and not self.is_abstract(handle):
+                    found = handle
+                    break
+            if found is not None:
+                break
+        self._concrete[key] = found
+        return found
+
     def is_thread_class(self, cls_q: str) -> bool:
         for _, rec in self.mro(cls_q):
             for base in rec.bases:
@@ -195,9 +247,19 @@ class Resolver:
             if handle is None and self.cls(ref.cls) is None:
                 # a method of what a factory returned: `RevInfo.from_config(repo).update()`
                 handle = self.method_of_result(f"{ref.cls}.{ref.name}")
+            elif handle is None and ref.name in OBJECT_METHODS and self._bases_all_known(ref.cls):
+                # `self.__getattribute__(name)` in a class whose bases are all the project's:
+                # only `object` can supply it
+                return [Target(external=f"builtins.object.{ref.name}", form="external")]
             elif handle is None:
                 # a mixin calling a method its concrete subclasses get from another base
                 handle = self.method_in_subclasses(ref.cls, ref.name)
+            if handle is not None and self.is_abstract(handle):
+                # an interface method does nothing itself: what runs is a subclass's override
+                owner = ref.cls if self.cls(ref.cls) is not None else self.full(handle.summary, handle.rec.cls)
+                handle = self.concrete_method(owner, ref.name)
+                if handle is None:
+                    return [Target(form="unknown")]
             if handle is not None:
                 return [Target(handle=handle, form="method", bound_to=ref.cls)]
             return [Target(external=f"{self._external_name(ref.cls)}.{ref.name}", form="external")]
