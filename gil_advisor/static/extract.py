@@ -56,6 +56,10 @@ class Extractor(cst.CSTVisitor):
         self.assign_targets: dict[int, str] = {}
         self.waited_calls: set[int] = set()
         self._outer_loops: dict[int, int] = {}
+        self._free_predicates: set[str] = set()  # full names of this module's `is_free_threaded()`s
+        self._return_kinds: dict[str, set] = {}  # function qualname -> "free" | "false" | "other"
+        self._after_gil_guard: set[str] = set()  # functions past an `if <GIL enabled>: return`
+        self._body_stmts: list[set] = []  # ids of the statements of each enclosing function body
         self._gil_branch: list[bool] = []  # per enclosing `if` branch: runs only without the GIL  # calls whose result is waited for at once: `.submit(...).result()`
         self._outer_fors: dict[int, Optional[str]] = {}  # id(outermost CompFor) -> its comprehension, while in its iterable
 
@@ -95,6 +99,11 @@ class Extractor(cst.CSTVisitor):
         self._enter_function(node, node.name.value, self.names.child_qualname(node.name.value))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        rec = self.names.func_scope().func
+        kinds = self._return_kinds.get(rec.qualname, set())
+        if "free" in kinds and kinds <= {"free", "false"}:
+            self._free_predicates.add(self.names.full(rec.qualname))
+        self._body_stmts.pop()
         self.names.stack.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
@@ -106,6 +115,7 @@ class Extractor(cst.CSTVisitor):
         self._enter_function(node, "<lambda>", qual)
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._body_stmts.pop()
         self.names.stack.pop()
 
     def _enter_function(self, node: AnyFunction, name: str, qual: str) -> None:
@@ -177,6 +187,8 @@ class Extractor(cst.CSTVisitor):
             else:
                 scope.bindings[params[0]] = SelfRef(cls_full)
         names.stack.append(scope)
+        body = node.body if isinstance(node, cst.FunctionDef) else None
+        self._body_stmts.append({id(st) for st in body.body} if isinstance(body, cst.IndentedBlock) else set())
 
     # ----- assignments -----------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -260,14 +272,31 @@ class Extractor(cst.CSTVisitor):
             s.comp_depth += 1
 
     # ----- branches that run only on a free-threaded build ---------------------------------
+    def _gil_test(self, test: cst.BaseExpression) -> Optional[bool]:
+        return gil_test(test, self._calls_free_predicate)
+
+    def _calls_free_predicate(self, call: cst.Call) -> bool:
+        """`is_free_threaded()`: a function of this module, defined above, that returns true only
+        when the GIL is disabled."""
+        ref = self.names.ref_of(call.func)
+        return not call.args and isinstance(ref, NameRef) and ref.qualname in self._free_predicates
+
     def visit_If_body(self, node: cst.If) -> None:
-        self._gil_branch.append(gil_test(node.test) is False)
+        self._gil_branch.append(self._gil_test(node.test) is False)
 
     def leave_If_body(self, node: cst.If) -> None:
         self._gil_branch.pop()
 
+    def leave_If(self, original_node: cst.If) -> None:
+        # `if small or not is_free_threaded(): return sequential(...)` at the top level of a
+        # function: what follows runs only when the GIL is disabled
+        node = original_node
+        if node.orelse is None and self._body_stmts and id(node) in self._body_stmts[-1] and _exits(node.body):
+            if self._gil_test(node.test) is True:
+                self._after_gil_guard.add(self.names.func_scope().func.qualname)
+
     def visit_If_orelse(self, node: cst.If) -> None:
-        self._gil_branch.append(gil_test(node.test) is True)
+        self._gil_branch.append(self._gil_test(node.test) is True)
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self._gil_branch.pop()
@@ -277,10 +306,16 @@ class Extractor(cst.CSTVisitor):
         self.names.func_scope().func.is_generator = True
 
     def visit_Return(self, node: cst.Return) -> None:
+        rec = self.names.func_scope().func
+        value = node.value
+        if value is None or (isinstance(value, cst.Name) and value.value == "False"):
+            kind = "false"
+        else:
+            kind = "free" if self._gil_test(value) is False else "other"
+        self._return_kinds.setdefault(rec.qualname, set()).add(kind)
         if node.value is None:
             return
         ref = self.names.ref_of(node.value)
-        rec = self.names.func_scope().func
         if isinstance(ref, TRACKED) and len(rec.returns) < MAX_RETURNS and ref not in rec.returns:
             rec.returns.append(ref)
 
@@ -367,7 +402,7 @@ class Extractor(cst.CSTVisitor):
                     form=form.name,
                     receiver=receiver,
                     waited=id(node) in self.waited_calls,
-                    free_threaded_only=any(self._gil_branch),
+                    free_threaded_only=any(self._gil_branch) or s.func.qualname in self._after_gil_guard,
                 )
             )
         method = callee.name if isinstance(callee, (AttributeRef, MethodRef)) else None
@@ -436,21 +471,22 @@ class Extractor(cst.CSTVisitor):
         return form, kind, target, pool_size, receiver
 
 
-def gil_test(test: cst.BaseExpression) -> Optional[bool]:
+def gil_test(test: cst.BaseExpression, free_predicate=None) -> Optional[bool]:
     """True for a test that holds when the GIL is enabled (`sys._is_gil_enabled()`), False for one
     that holds when it is disabled (`not sys._is_gil_enabled()`, `sysconfig.get_config_var(
-    "Py_GIL_DISABLED")`), None for anything else."""
+    "Py_GIL_DISABLED")`, a call for which `free_predicate` says so), None for anything else."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = gil_test(test.expression)
+        inner = gil_test(test.expression, free_predicate)
         return None if inner is None else not inner
     if isinstance(test, cst.BooleanOperation):
-        left, right = gil_test(test.left), gil_test(test.right)
+        left, right = gil_test(test.left, free_predicate), gil_test(test.right, free_predicate)
         if isinstance(test.operator, cst.And):
             # `hasattr(sys, "_is_gil_enabled") and not sys._is_gil_enabled()`
             return left if right is None else right if left is None else (left and right)
-        return None
+        # `len(code) < n or sys._is_gil_enabled()` holds whenever the GIL is enabled
+        return True if True in (left, right) else None
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        inner = gil_test(test.left)
+        inner = gil_test(test.left, free_predicate)
         comp = test.comparisons[0]
         value = comp.comparator
         if inner is not None and isinstance(value, cst.Name) and value.value in ("True", "False"):
@@ -463,10 +499,21 @@ def gil_test(test: cst.BaseExpression) -> Optional[bool]:
         name = dotted(test.func) or ""
         if name.endswith("_is_gil_enabled"):
             return True
+        if free_predicate is not None and free_predicate(test):
+            return False
         if name.endswith("get_config_var") and test.args and isinstance(test.args[0].value, cst.SimpleString):
             if "Py_GIL_DISABLED" in test.args[0].value.value:
                 return False
     return None
+
+
+def _exits(block: cst.BaseSuite) -> bool:
+    """Does the block end in `return` or `raise`?"""
+    stmts = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    last = stmts[-1] if stmts else None
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and last.body:
+        return isinstance(last.body[-1], (cst.Return, cst.Raise))
+    return False
 
 
 MAX_RETURNS = 4  # return values kept per function: enough to see a pool factory
