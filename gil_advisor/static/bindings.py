@@ -239,7 +239,7 @@ class Bindings:
             return AttributeRef(attr, outside=True)
         return AttributeRef(attr)
 
-    def project_class_annotation(self, node: cst.BaseExpression) -> Optional[str]:
+    def project_class_name(self, node: cst.BaseExpression) -> Optional[str]:
         """The qualified name an annotation (`Graph`, `Optional[Graph]`, `Graph | None`, `"Graph"`)
         gives a parameter, when it is a name in this module's own top-level package: a project
         class, most likely, checked by the linker; names from elsewhere (`str`, `Callable`,
@@ -247,11 +247,11 @@ class Bindings:
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
             sides = [node.left, node.right]
             rest = [x for x in sides if not (isinstance(x, cst.Name) and x.value == "None")]
-            return self.project_class_annotation(rest[0]) if len(rest) == 1 else None
+            return self.project_class_name(rest[0]) if len(rest) == 1 else None
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             outer = self.ref_of(node.value)
             if isinstance(outer, NameRef) and outer.qualname in ("typing.Optional", "typing_extensions.Optional"):
-                return self.project_class_annotation(node.slice[0].slice.value)
+                return self.project_class_name(node.slice[0].slice.value)
             return None
         if not isinstance(node, (cst.Name, cst.Attribute, cst.SimpleString)):
             return None

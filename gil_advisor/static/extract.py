@@ -60,6 +60,7 @@ class Extractor(cst.CSTVisitor):
         self._return_kinds: dict[str, set] = {}  # function qualname -> "free" | "false" | "other"
         self._after_gil_guard: set[str] = set()  # functions past an `if <GIL enabled>: return`
         self._body_stmts: list[set] = []  # ids of the statements of each enclosing function body
+        self._narrowed: list = []  # per enclosing `if` body: (name, binding to restore) or None
         self._gil_branch: list[bool] = []  # per enclosing `if` branch: runs only without the GIL  # calls whose result is waited for at once: `.submit(...).result()`
         self._outer_fors: dict[int, Optional[str]] = {}  # id(outermost CompFor) -> its comprehension, while in its iterable
 
@@ -177,7 +178,7 @@ class Extractor(cst.CSTVisitor):
                 if isinstance(annotated, NameRef) and annotated.qualname in POOLS_BY_CLASS:
                     scope.bindings[p] = PoolRef(annotated.qualname, -1)
                 else:
-                    cls = names.project_class_annotation(ann.annotation)
+                    cls = names.project_class_name(ann.annotation)
                     if cls is not None:
                         names.param_types[full, p] = cls
         if parent.kind == "class" and params and "builtins.staticmethod" not in decorators:
@@ -283,9 +284,36 @@ class Extractor(cst.CSTVisitor):
 
     def visit_If_body(self, node: cst.If) -> None:
         self._gil_branch.append(self._gil_test(node.test) is False)
+        self._narrowed.append(self._narrow(node.test))
 
     def leave_If_body(self, node: cst.If) -> None:
         self._gil_branch.pop()
+        restore = self._narrowed.pop()
+        if restore is not None:
+            name, old = restore
+            bindings = self.names.scope.bindings
+            if old is None:
+                bindings.pop(name, None)
+            else:
+                bindings[name] = old
+
+    def _narrow(self, test: cst.BaseExpression):
+        """`if isinstance(item, Article):` in a function: in the body, `item` is an Article (a
+        class of this module's own package). Returns what to restore after the body."""
+        if not (isinstance(test, cst.Call) and len(test.args) == 2 and self.names.scope.kind == "function"):
+            return None
+        if not (isinstance(test.func, cst.Name) and test.func.value == "isinstance"):
+            return None
+        subject, cls = test.args[0].value, test.args[1].value
+        if not isinstance(subject, cst.Name) or self.names.lookup("isinstance") != NameRef("builtins.isinstance"):
+            return None
+        q = self.names.project_class_name(cls) if isinstance(cls, (cst.Name, cst.Attribute)) else None
+        if q is None:
+            return None
+        bindings = self.names.scope.bindings
+        old = bindings.get(subject.value)
+        bindings[subject.value] = InstanceRef(q)
+        return subject.value, old
 
     def leave_If(self, original_node: cst.If) -> None:
         # `if small or not is_free_threaded(): return sequential(...)` at the top level of a
