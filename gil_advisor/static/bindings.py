@@ -34,6 +34,8 @@ from gil_advisor.static.summary import ClassRec, FunctionRec, ModuleSummary
 from gil_advisor.static.syntax import branches, dotted, is_main_guard, literal_int
 
 PARTIALS = frozenset({"functools.partial"})
+# Annotations that name no concrete class: what a parameter so annotated holds is anyone's guess.
+UNTYPED_ANNOTATIONS = ("typing.", "typing_extensions.", "collections.abc.", "abc.", "types.", "_typeshed.")
 BUILTINS = frozenset(dir(builtins))
 
 
@@ -239,19 +241,19 @@ class Bindings:
             return AttributeRef(attr, outside=True)
         return AttributeRef(attr)
 
-    def project_class_name(self, node: cst.BaseExpression) -> Optional[str]:
+    def project_class_name(self, node: cst.BaseExpression, anywhere: bool = False) -> Optional[str]:
         """The qualified name an annotation (`Graph`, `Optional[Graph]`, `Graph | None`, `"Graph"`)
-        gives a parameter, when it is a name in this module's own top-level package: a project
-        class, most likely, checked by the linker; names from elsewhere (`str`, `Callable`,
-        `requests.Session`) are left alone."""
+        gives, when it is a name in this module's own top-level package (a project class, most
+        likely, checked by the linker) or, with `anywhere`, any class but typing's (`str`,
+        `bs4.BeautifulSoup`; not `Any`, `Callable`, a Protocol of collections.abc)."""
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
             sides = [node.left, node.right]
             rest = [x for x in sides if not (isinstance(x, cst.Name) and x.value == "None")]
-            return self.project_class_name(rest[0]) if len(rest) == 1 else None
+            return self.project_class_name(rest[0], anywhere) if len(rest) == 1 else None
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             outer = self.ref_of(node.value)
             if isinstance(outer, NameRef) and outer.qualname in ("typing.Optional", "typing_extensions.Optional"):
-                return self.project_class_name(node.slice[0].slice.value)
+                return self.project_class_name(node.slice[0].slice.value, anywhere)
             return None
         if not isinstance(node, (cst.Name, cst.Attribute, cst.SimpleString)):
             return None
@@ -259,7 +261,11 @@ class Bindings:
         top = self.module_name.split(".")[0]
         if not top or not isinstance(ref, NameRef) or ref.qualname in POOLS_BY_CLASS:
             return None
-        return ref.qualname if ref.qualname.startswith(top + ".") else None
+        if ref.qualname.startswith(top + "."):
+            return ref.qualname
+        if anywhere and "." in ref.qualname and not ref.qualname.startswith(UNTYPED_ANNOTATIONS) and ref.qualname != "builtins.object":
+            return ref.qualname
+        return None
 
     def callable_ref(self, node: cst.BaseExpression) -> Optional[Ref]:
         """The ref of an argument that may be a callable, or None."""

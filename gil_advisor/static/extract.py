@@ -178,7 +178,7 @@ class Extractor(cst.CSTVisitor):
                 if isinstance(annotated, NameRef) and annotated.qualname in POOLS_BY_CLASS:
                     scope.bindings[p] = PoolRef(annotated.qualname, -1)
                 else:
-                    cls = names.project_class_name(ann.annotation)
+                    cls = names.project_class_name(ann.annotation, anywhere=True)
                     if cls is not None:
                         names.param_types[full, p] = cls
         if parent.kind == "class" and params and "builtins.staticmethod" not in decorators:
