@@ -16,7 +16,10 @@ from gil_advisor.static.refs import (
     LOCAL,
     TRACKED,
     UNKNOWN,
+    CALLABLE_OPTIONS,
+    MAX_OPTIONS,
     AttributeRef,
+    EitherRef,
     InstanceRef,
     LocalRef,
     MethodRef,
@@ -47,6 +50,28 @@ def _may_be_thread_pool(ref: Ref) -> bool:
     if isinstance(ref, PoolRef):
         return ref.cls in THREAD_POOLS
     return isinstance(ref, NameRef) and ref.qualname in THREAD_POOLS
+
+
+def either(refs: list) -> Ref:
+    """What a name holds after branches that bound it to these refs (in source order). Callables
+    make an EitherRef (any may run); a pool that may run threads wins, as in `bind`; anything
+    else keeps the last binding, as before branches were followed."""
+    options: list = []
+    for r in refs:
+        for o in (r.options if isinstance(r, EitherRef) else (r,)):
+            if o not in options and not isinstance(o, LocalRef):  # `fn = None` first: not what runs
+                options.append(o)
+    if not options:
+        return LOCAL
+    if len(options) == 1:
+        return options[0]
+    pools = [o for o in options if _is_pool(o)]
+    if pools:
+        threaded = [o for o in pools if _may_be_thread_pool(o)]
+        return threaded[0] if threaded else pools[-1]
+    if len(options) <= MAX_OPTIONS and all(isinstance(o, CALLABLE_OPTIONS) for o in options):
+        return EitherRef(tuple(options))
+    return refs[-1]
 
 
 def _import_fallback(stmt: cst.Try, name: str) -> bool:
@@ -188,7 +213,10 @@ class Bindings:
             pools = [r for r in options if _may_be_thread_pool(r)]
             if pools:
                 return pools[0]
-            return options[0] if options[0] == options[1] else UNKNOWN
+            if options[0] == options[1]:
+                return options[0]
+            merged = either(options)
+            return merged if isinstance(merged, EitherRef) else UNKNOWN
         if isinstance(node, cst.Call):
             callee = self.ref_of(node.func)
             if isinstance(callee, PartialRef) and isinstance(callee.inner, NameRef) and callee.inner.qualname in POOLS_BY_CLASS:
@@ -233,6 +261,12 @@ class Bindings:
             return MethodRef(base.cls, attr)
         if isinstance(base, PoolRef):
             return PoolMethodRef(base, attr)
+        if isinstance(base, EitherRef):
+            # `(json if fast else simplejson).loads`: the attribute of each option, if all are names
+            parts = [self._attribute(o, attr) for o in base.options]
+            if all(isinstance(p, (NameRef, MethodRef)) for p in parts):
+                return either(parts)
+            return AttributeRef(attr, outside=True)
         if isinstance(base, ParamRef) and (base.func, base.name) in self.param_types:
             # an annotated parameter: the linker finds the method in the class (or a subclass)
             return MethodRef(self.param_types[base.func, base.name], attr)

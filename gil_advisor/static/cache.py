@@ -20,7 +20,7 @@ from gil_advisor.sourcefile import ReadError, read_limited
 from gil_advisor.static.refs import _RefBase as RefBase
 from gil_advisor.static.summary import ModuleSummary, validate_summary
 
-FORMAT = 4  # bumped whenever the serialised ModuleSummary changes
+FORMAT = 5  # bumped whenever the serialised ModuleSummary changes
 
 
 # What each kind of ref must hold (summary.py lists the kinds). A ref of a kind not listed
@@ -35,6 +35,7 @@ REF_FIELDS: dict[str, dict[str, Any]] = {
     "poolmeth": {"pool": "ref", "name": str},
     "inst": {"cls": str},
     "self": {"cls": str},
+    "either": {"of": list},
     "local": {},
     "unknown": {},
 }

@@ -15,14 +15,14 @@ once per item. The kind comes from the balance:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from gil_advisor.finding import Evidence, Location
 from gil_advisor.knowledge import PROCESS, BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT, Knowledge
 from gil_advisor.static import work_model as wm
 from gil_advisor.static.resolve import FunctionHandle, Resolver
-from gil_advisor.static.refs import AttributeRef, InstanceRef, MethodRef, NameRef, PartialRef, PoolMethodRef, PoolRef
+from gil_advisor.static.refs import AttributeRef, EitherRef, InstanceRef, MethodRef, NameRef, PartialRef, PoolMethodRef, PoolRef
 from gil_advisor.static.summary import CallRec, LoopRec
 
 CPU, IO, UNKNOWN, TRIVIAL = "cpu", "io", "unknown", "trivial"
@@ -353,6 +353,15 @@ class WorkClassifier:
     def _effect(self, handle: FunctionHandle, call: CallRec, depth: int) -> _Effect:
         ref = call.ref
         in_loop = call.loop >= 0
+        if isinstance(ref, EitherRef):
+            # `fx(data)` with fx chosen by branch: counted like the arms of an `if`, all of them;
+            # the costliest names the effect
+            parts = [self._effect(handle, replace(call, ref=o), depth) for o in ref.options]
+            total = Estimate()
+            for p in parts:
+                total.add(p.cost)
+            main = max(parts, key=lambda p: p.cost.known + p.cost.unknown)
+            return _Effect(main.effect, call, main.what, total, main.sub, any(p.paces for p in parts), any(p.recursive for p in parts))
         if isinstance(ref, (NameRef, MethodRef)):
             targets = self.resolver.target(ref)
             tg = targets[0]

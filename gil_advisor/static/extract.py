@@ -12,7 +12,7 @@ from typing import Optional
 import libcst as cst
 
 from gil_advisor.sourcefile import source_lines
-from gil_advisor.static.bindings import Bindings, Scope
+from gil_advisor.static.bindings import Bindings, Scope, either
 from gil_advisor.static.positions import AnyFunction, AstPositions, CstPositions, PositionMismatch, Positions
 from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PoolMethodRef, PoolRef, Ref, SelfRef
 from gil_advisor.static.spawn_forms import (
@@ -60,6 +60,7 @@ class Extractor(cst.CSTVisitor):
         self._return_kinds: dict[str, set] = {}  # function qualname -> "free" | "false" | "other"
         self._after_gil_guard: set[str] = set()  # functions past an `if <GIL enabled>: return`
         self._body_stmts: list[set] = []  # ids of the statements of each enclosing function body
+        self._arms: list = []  # per enclosing `if`: the bindings before it and after each arm
         self._narrowed: list = []  # per enclosing `if` body: (name, binding to restore) or None
         self._gil_branch: list[bool] = []  # per enclosing `if` branch: runs only without the GIL  # calls whose result is waited for at once: `.submit(...).result()`
         self._outer_fors: dict[int, Optional[str]] = {}  # id(outermost CompFor) -> its comprehension, while in its iterable
@@ -284,18 +285,27 @@ class Extractor(cst.CSTVisitor):
 
     def visit_If_body(self, node: cst.If) -> None:
         self._gil_branch.append(self._gil_test(node.test) is False)
+        scope = self.names.scope
+        # the arms of an `if` in a function each start from the bindings before it; leave_If merges
+        self._arms.append({"before": dict(scope.bindings), "arms": []} if scope.kind == "function" else None)
         self._narrowed.append(self._narrow(node.test))
 
     def leave_If_body(self, node: cst.If) -> None:
         self._gil_branch.pop()
         restore = self._narrowed.pop()
+        bindings = self.names.scope.bindings
         if restore is not None:
             name, old = restore
-            bindings = self.names.scope.bindings
             if old is None:
                 bindings.pop(name, None)
             else:
                 bindings[name] = old
+        frame = self._arms[-1]
+        if frame is not None:
+            if not _exits(node.body):
+                frame["arms"].append(dict(bindings))
+            bindings.clear()
+            bindings.update(frame["before"])
 
     def _narrow(self, test: cst.BaseExpression):
         """`if isinstance(item, Article):` in a function: in the body, `item` is an Article (a
@@ -316,6 +326,30 @@ class Extractor(cst.CSTVisitor):
         return subject.value, old
 
     def leave_If(self, original_node: cst.If) -> None:
+        frame = self._arms.pop()
+        if frame is not None:
+            arms = frame["arms"]
+            if original_node.orelse is None:
+                arms.append(frame["before"])  # no else: the test may be false
+            elif isinstance(original_node.orelse, cst.Else) and _exits(original_node.orelse.body):
+                arms.pop()  # the else arm returns: only the other arms fall through
+            self._merge_arms(arms)
+        self._leave_if_guard(original_node)
+
+    def _merge_arms(self, arms: list) -> None:
+        """The bindings after an `if`: a name bound differently by the arms that fall through
+        holds any of their values (`bindings.either`)."""
+        if not arms:
+            return  # every arm returns: what follows is unreachable from here
+        bindings = self.names.scope.bindings
+        merged = {}
+        for name in {n for arm in arms for n in arm}:
+            values = [arm[name] for arm in arms if name in arm]
+            merged[name] = values[0] if all(v == values[0] for v in values) else either(values)
+        bindings.clear()
+        bindings.update(merged)
+
+    def _leave_if_guard(self, original_node: cst.If) -> None:
         # `if small or not is_free_threaded(): return sequential(...)` at the top level of a
         # function: what follows runs only when the GIL is disabled
         node = original_node
@@ -328,6 +362,9 @@ class Extractor(cst.CSTVisitor):
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self._gil_branch.pop()
+        frame = self._arms[-1]
+        if frame is not None:
+            frame["arms"].append(dict(self.names.scope.bindings))
 
     # ----- generators and what a function returns ----------------------------------------
     def visit_Yield(self, node: cst.Yield) -> None:

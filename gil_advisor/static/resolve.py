@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from gil_advisor.static.project import Project
-from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef, ParamRef, PartialRef
+from gil_advisor.static.refs import EitherRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef
 from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, ModuleSummary, Ref
 
 THREAD_BASES = frozenset({"threading.Thread"})
@@ -271,6 +271,13 @@ class Resolver:
             return out
         if isinstance(ref, ParamRef):
             return self.param_targets(ref, depth)
+        if isinstance(ref, EitherRef):
+            # `func = find_feeds if feed else crawl_sitemap`: either may run
+            out: list[Target] = []
+            for option in ref.options:
+                out += [tg for tg in self.target(option, depth + 1) if all(tg.name != o.name for o in out)]
+            seen = [tg for tg in out if tg.handle is not None or tg.external is not None]
+            return seen or [Target(form="unknown")]  # an option we cannot see adds nothing to those we can
         if isinstance(ref, InstanceRef):
             # `Thread(target=self._get_task())`: the function a factory returns
             maker = self.function(ref.cls) or self.method_of_result(ref.cls)
