@@ -260,6 +260,30 @@ def test_object_methods_of_a_project_class_are_the_interpreters(tmp_path):
     assert check([str(tmp_path / "g.py")], Options(min_confidence="low")).findings == []
 
 
+def test_a_local_bound_to_a_method_is_that_method(tmp_path):
+    # `action = self.shuffle` then `pool.map(action, ...)`: the name holds the bound method
+    (tmp_path / "aug.py").write_text(textwrap.dedent("""
+        from multiprocessing.pool import ThreadPool
+
+        class Augmenter:
+            def shuffle(self, text):
+                out = []
+                for word in text.split():
+                    for ch in word:
+                        out.append(chr((ord(ch) * 7) % 128))
+                return "".join(out)
+
+            def augment(self, text, n):
+                action = None
+                if n > 1:
+                    action = self.shuffle
+                pool = ThreadPool(4)
+                return pool.map(action, [text] * n)
+    """))
+    (f,) = check([str(tmp_path / "aug.py")], Options(min_confidence="low")).findings
+    assert (f.code, f.worker) == ("GIL001", "aug.Augmenter.shuffle")
+
+
 def test_syntax_newer_than_this_interpreter_is_read_by_libcst(tmp_path):
     (tmp_path / "new.py").write_text(textwrap.dedent("""
         from concurrent.futures import ThreadPoolExecutor

@@ -369,6 +369,12 @@ class Bindings:
         level = len(node.relative)
         base = self.resolve_relative(level, module) if level else (module or "")
         if isinstance(node.names, cst.ImportStar):
+            if self.scope.kind == "module" and base:
+                # `from .core import *` in a package's __init__: the linker looks names up there
+                # too. Kept among the names under a key no identifier can be ("*0", "*1", ...).
+                key = f"*{sum(1 for k in self.summary.names if k.startswith('*'))}"
+                if NameRef(base) not in self.summary.names.values():
+                    self.summary.names[key] = NameRef(base)
             return
         for alias in node.names:
             name = alias.name.value if isinstance(alias.name, cst.Name) else dotted(alias.name)

@@ -95,7 +95,7 @@ def validate_entry(s: ModuleSummary) -> None:
     for f in s.functions.values():
         _require(isinstance(f.name, str) and _is(f.col, int) and _strings(f.params), "function")
         _require(isinstance(f.is_async, bool) and isinstance(f.nogil, bool) and (f.cls is None or isinstance(f.cls, str)), "function")
-        _require(_strings(f.decorators) and _strings(f.entry_calls), "function")
+        _require(_strings(f.decorators) and _strings(f.entry_calls) and isinstance(f.abstract, bool), "function")
         for call in f.calls:
             _require(_is(call.col, int) and _strings(call.keywords), "call")
             validate_ref(call.ref)

@@ -155,6 +155,7 @@ class Extractor(cst.CSTVisitor):
             cls=parent.qualname if parent.kind == "class" else None,
             decorators=decorators,
             nogil=nogil,
+            abstract=isinstance(node, cst.FunctionDef) and _only_raises_not_implemented(node.body),
         )
         self.summary.functions[qual] = rec
         if isinstance(node, cst.FunctionDef):
@@ -570,6 +571,21 @@ def gil_test(test: cst.BaseExpression, free_predicate=None) -> Optional[bool]:
             if "Py_GIL_DISABLED" in test.args[0].value.value:
                 return False
     return None
+
+
+def _only_raises_not_implemented(block: cst.BaseSuite) -> bool:
+    """Is the body a docstring at most and `raise NotImplementedError` (an interface method)?"""
+    stmts = list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+    if not all(isinstance(st, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) for st in stmts):
+        return False
+    smalls = [small for st in stmts for small in st.body]
+    if smalls and isinstance(smalls[0], cst.Expr) and isinstance(smalls[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        smalls = smalls[1:]  # the docstring
+    if len(smalls) != 1 or not isinstance(smalls[0], cst.Raise) or smalls[0].exc is None:
+        return False
+    exc = smalls[0].exc
+    exc = exc.func if isinstance(exc, cst.Call) else exc
+    return isinstance(exc, cst.Name) and exc.value == "NotImplementedError"
 
 
 def _exits(block: cst.BaseSuite) -> bool:

@@ -149,7 +149,7 @@ REF_TYPES = (NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, Po
 UNKNOWN = UnknownRef()
 LOCAL = LocalRef()
 # What an assignment records: a name bound to anything else is just a local value.
-TRACKED = (NameRef, PoolRef, PartialRef, InstanceRef, SelfRef, ParamRef, EitherRef)
+TRACKED = (NameRef, MethodRef, PoolRef, PartialRef, InstanceRef, SelfRef, ParamRef, EitherRef)
 MAX_OPTIONS = 8  # callables an EitherRef keeps: more branches than this are a dispatch table
 # What an EitherRef may hold: things that can be called to run a worker.
 CALLABLE_OPTIONS = (NameRef, MethodRef, PartialRef, ParamRef)

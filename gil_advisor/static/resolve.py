@@ -16,6 +16,8 @@ PROTOCOL_BASES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
 OBJECT_METHODS = frozenset(name for name in dir(object) if callable(getattr(object, name)))
 MAX_ALIAS_HOPS = 8
 MAX_PARAM_CALLERS = 20
+MAX_OVERRIDES = 8  # implementations of an abstract method taken as what it runs
+MAX_SUBCLASS_LEVELS = 3  # generations of subclasses read to find them
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Resolver:
         self._callers: dict[str, list] = {}
         self._subclass_methods: dict[tuple[str, str], Optional[FunctionHandle]] = {}
         self._mentioned: set[str] = set()
-        self._concrete: dict[tuple[str, str], Optional[FunctionHandle]] = {}
+        self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
@@ -66,6 +68,8 @@ class Resolver:
                 return summary, qualified
             head = rest.split(".")[0]
             ref = summary.names.get(head)
+            if ref is None and rest not in summary.functions and head not in summary.classes:
+                ref = self._star_imported(summary, head)
             if rest in summary.functions or rest.split(".")[0] in summary.classes or ref is None:
                 return summary, qualified
             if not isinstance(ref, NameRef) or ref.qualname == qualified:
@@ -76,6 +80,18 @@ class Resolver:
                 return summary, qualified
             qualified = nxt
         return None, qualified
+
+    def _star_imported(self, summary: ModuleSummary, name: str) -> Optional[NameRef]:
+        """`name` as a module's `from pkg.core import *` brings it in: the name in pkg.core."""
+        for key, source in summary.names.items():
+            if not key.startswith("*") or not isinstance(source, NameRef):
+                continue
+            other = self.project.summary(source.qualname)
+            if other is not None and other is not summary and (
+                name in other.functions or name in other.classes or name in other.names
+            ):
+                return NameRef(f"{source.qualname}.{name}")
+        return None
 
     def function(self, qualified: str) -> Optional[FunctionHandle]:
         summary, q = self.canonical(qualified)
@@ -181,42 +197,51 @@ class Resolver:
 
     def is_abstract(self, handle: FunctionHandle) -> bool:
         """A method that only declares an interface: `@abstractmethod`, a body that only raises
-        NotImplementedError, or any method of a typing.Protocol. Its subclasses do the work."""
+        NotImplementedError (after its docstring), or any method of a typing.Protocol. Its
+        subclasses do the work."""
         rec = handle.rec
         if rec.cls is None:
             return False
         if any(d in ("abc.abstractmethod", "abc.abstractproperty") for d in rec.decorators):
             return True
-        if not rec.loops and rec.calls and all(
-            isinstance(c.ref, NameRef) and c.ref.qualname == "builtins.NotImplementedError" for c in rec.calls
-        ):
+        if rec.abstract:
             return True
         crec = handle.summary.classes.get(rec.cls)
         return crec is not None and any(
             isinstance(b, NameRef) and self._external_name(b.qualname) in PROTOCOL_BASES for b in crec.bases
         )
 
-    def concrete_method(self, cls_q: str, name: str) -> Optional[FunctionHandle]:
-        """`graph.neighbors()` on a `Graph` whose `neighbors` is abstract: the override in a loaded
-        subclass (the first found), or None when no subclass implements it."""
+    def concrete_methods(self, cls_q: str, name: str) -> list[FunctionHandle]:
+        """`graph.neighbors()` on a `Graph` whose `neighbors` is abstract: the implementations in
+        its subclasses, grandchildren included (modules naming them among their bases are
+        read), at most MAX_OVERRIDES; empty when no subclass implements it."""
         key = (cls_q, name)
         if key in self._concrete:
             return self._concrete[key]
-        found = None
-        self._load_subclass_modules(cls_q.rsplit(".", 1)[-1])
+        short = {cls_q.rsplit(".", 1)[-1]}
+        for _ in range(MAX_SUBCLASS_LEVELS):  # read the modules of each generation of subclasses
+            for base in short:
+                self._load_subclass_modules(base)
+            below = {
+                crec.qualname.rsplit(".", 1)[-1]
+                for summary in list(self.project.loaded())
+                for crec in summary.classes.values()
+                if any(isinstance(b, NameRef) and b.qualname.rsplit(".", 1)[-1] in short for b in crec.bases)
+            }
+            if below <= short:
+                break
+            short |= below
+        found: list[FunctionHandle] = []
         for summary in list(self.project.loaded()):
             for crec in summary.classes.values():
                 full = self.full(summary, crec.qualname)
                 if full == cls_q or not any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
                     continue
                 handle = self.method(full, name)
-                if handle is not None and not self.is_abstract(handle):
-                    found = handle
-                    break
-            if found is not None:
-                break
-        self._concrete[key] = found
-        return found
+                if handle is not None and not self.is_abstract(handle) and handle not in found:
+                    found.append(handle)
+        self._concrete[key] = found[:MAX_OVERRIDES]
+        return self._concrete[key]
 
     def is_thread_class(self, cls_q: str) -> bool:
         for _, rec in self.mro(cls_q):
@@ -257,9 +282,10 @@ class Resolver:
             if handle is not None and self.is_abstract(handle):
                 # an interface method does nothing itself: what runs is a subclass's override
                 owner = ref.cls if self.cls(ref.cls) is not None else self.full(handle.summary, handle.rec.cls)
-                handle = self.concrete_method(owner, ref.name)
-                if handle is None:
+                overrides = self.concrete_methods(owner, ref.name)
+                if not overrides:
                     return [Target(form="unknown")]
+                return [Target(handle=h, form="method", bound_to=ref.cls, via=[f"an override of {handle.full}"]) for h in overrides]
             if handle is not None:
                 return [Target(handle=handle, form="method", bound_to=ref.cls)]
             return [Target(external=f"{self._external_name(ref.cls)}.{ref.name}", form="external")]

@@ -77,6 +77,7 @@ class FunctionRec:
     is_generator: bool = False  # has `yield`: calling it only makes a generator
     returns: list[Ref] = field(default_factory=list)  # tracked refs of what it returns (pool factories)
     waits: list[list] = field(default_factory=list)  # [var, loop] of `var.result()`
+    abstract: bool = False  # the body only raises NotImplementedError (after a docstring)
 
 
 @dataclass
@@ -94,7 +95,7 @@ class ModuleSummary:
     path: str
     functions: dict[str, FunctionRec] = field(default_factory=dict)
     classes: dict[str, ClassRec] = field(default_factory=dict)
-    names: dict[str, Ref] = field(default_factory=dict)  # module-level bindings
+    names: dict[str, Ref] = field(default_factory=dict)  # module-level bindings; "*0", "*1"...: modules star-imported
     main_guarded: bool = False  # has `if __name__ == "__main__":`
     noqa: dict[str, list] = field(default_factory=dict)  # line -> codes ([] = bare noqa)
 
