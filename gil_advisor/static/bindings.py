@@ -393,8 +393,15 @@ class Bindings:
             if isinstance(owner, SelfRef):
                 ref = self.ref_of(value)
                 cls = self.class_rec(owner.cls)
-                if cls is not None and isinstance(ref, TRACKED):
+                if cls is None:
+                    return
+                old = cls.attrs.get(target.attr.value)
+                if isinstance(ref, TRACKED):
                     cls.attrs[target.attr.value] = ref
+                elif isinstance(ref, UnknownRef) and isinstance(old, CALLABLE_OPTIONS + (EitherRef,)):
+                    # `self._dispatch = self._base; self._dispatch = middleware(self._dispatch)`:
+                    # rebound to something we cannot see, the attribute is no longer that method
+                    cls.attrs[target.attr.value] = UNKNOWN
         elif isinstance(target, (cst.Tuple, cst.List)):
             for el in target.elements:
                 self.bind_target(el.value, None)
