@@ -105,6 +105,8 @@ def validate_entry(s: ModuleSummary) -> None:
             for key, arg in call.kwargs.items():
                 _require(isinstance(key, str), "call keyword")
                 validate_ref(arg)
+        for ref in f.defaults.values():
+            validate_ref(ref)
         for lp in f.loops:
             _require(_is(lp.line, int) and _is(lp.col, int) and isinstance(lp.kind, str), "loop")
         for sp in f.spawns:

@@ -14,7 +14,7 @@ import libcst as cst
 from gil_advisor.sourcefile import source_lines
 from gil_advisor.static.bindings import Bindings, Scope, either
 from gil_advisor.static.positions import AnyFunction, AstPositions, CstPositions, PositionMismatch, Positions
-from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PoolMethodRef, PoolRef, Ref, SelfRef
+from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolMethodRef, PoolRef, Ref, SelfRef
 from gil_advisor.static.spawn_forms import (
     CALL_FORMS,
     EXECUTOR_METHOD_FORMS,
@@ -171,6 +171,12 @@ class Extractor(cst.CSTVisitor):
             if isinstance(annotated, NameRef):
                 rec.returns.append(InstanceRef(annotated.qualname))
         annotations = {p.name.value: p.annotation for p in (*node.params.posonly_params, *node.params.params)}
+        for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            if p.default is not None:
+                # `parser: Callable = pdfminer.parser`: what runs when a caller leaves it out
+                default = names.callable_ref(p.default)
+                if isinstance(default, (NameRef, MethodRef, PartialRef)):
+                    rec.defaults[p.name.value] = default
         for i, p in enumerate(params):
             scope.bindings[p] = ParamRef(full, i, p)
             ann = annotations.get(p)
@@ -444,7 +450,8 @@ class Extractor(cst.CSTVisitor):
             col=col,
             loop=loop,
             nargs=len(positional),
-            keywords=sorted(keywords),
+            # "*" and "**" mark unpacked arguments: which parameters they fill is unknown
+            keywords=sorted(keywords) + sorted({a.star for a in node.args if a.star}),
             args=[names.callable_ref(v) for v in positional],
             kwargs={k: r for k, r in ((k, names.callable_ref(v)) for k, v in keywords.items()) if r},
         )

@@ -336,18 +336,27 @@ class Resolver:
     def param_targets(self, ref: ParamRef, depth: int) -> list[Target]:
         """A worker passed in through a parameter: look at the project's calls of that function."""
         out: list[Target] = []
-        for caller, call in self.callers(ref.func)[:MAX_PARAM_CALLERS]:
+        callers = self.callers(ref.func)[:MAX_PARAM_CALLERS]
+        omitted = not callers  # no caller in the project: the default is what we know runs
+        for caller, call in callers:
             arg = None
+            index = ref.index - self.implicit_args(ref.func, call.ref)
             if ref.name in call.kwargs:
                 arg = call.kwargs[ref.name]
-            else:
-                index = ref.index - self.implicit_args(ref.func, call.ref)
-                if 0 <= index < len(call.args):
-                    arg = call.args[index]
+            elif 0 <= index < len(call.args):
+                arg = call.args[index]
+            elif index >= call.nargs and not {ref.name, "*", "**"} & set(call.keywords):
+                omitted = True  # this call leaves the parameter to its default
             if arg is None:
                 continue
             for tg in self.target(arg, depth + 1):
                 tg.via.insert(0, f"parameter `{ref.name}` of {ref.func} (called at {os.path.basename(caller.path)}:{call.line})")
+                out.append(tg)
+        handle = self.function(ref.func)
+        default = handle.rec.defaults.get(ref.name) if handle is not None else None
+        if omitted and default is not None:
+            for tg in self.target(default, depth + 1):
+                tg.via.insert(0, f"the default of parameter `{ref.name}` of {ref.func}")
                 out.append(tg)
         return out or [Target(form="unknown")]
 
