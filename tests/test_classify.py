@@ -170,3 +170,20 @@ def download(url):
 """
     s = kind_of(write, src, "download")
     assert s.kind == "io" and s.estimate.held_share < 0.25
+
+
+def test_allocating_an_array_is_not_native_work(write):
+    # np.empty/np.zeros and generator set-up run no kernel: the Python loop filling the
+    # array is the work (before, the allocation counted as a whole-input native call)
+    src = """
+        import numpy as np
+
+        def work(n, rng_seed):
+            rng = np.random.default_rng(rng_seed)
+            out = np.zeros(n)
+            for k in range(n):
+                out[k] = (k * 7 + 3) % 11
+            return out
+    """
+    assert kind_of(write, src).kind == "cpu"
+    assert kind_of(write, src.replace("np.zeros(n)", "np.sort(np.ones(n))")).kind == "releases"

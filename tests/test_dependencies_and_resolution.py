@@ -188,6 +188,102 @@ def test_classmethod_parameters_resolve_through_their_callers(tmp_path):
     assert (f.code, f.worker, f.location.line) == ("GIL001", "aug.Augmenter.substitute", 8)
 
 
+def test_a_method_called_through_the_class_takes_self_explicitly(tmp_path):
+    # `Runner.map_all(obj, fn, items)`: the first argument is `self`, `fn` is the second;
+    # the bound call `runner.map_all(fn, items)` is fixtures/viainstance
+    (tmp_path / "r.py").write_text(textwrap.dedent("""
+        from concurrent.futures import ThreadPoolExecutor
+
+        class Runner:
+            def map_all(self, fn, items):
+                with ThreadPoolExecutor(4) as pool:
+                    return list(pool.map(fn, items))
+
+        def crunch(n):
+            acc = 0
+            for i in range(n):
+                acc ^= (i * 2654435761) & 0xFFFFFFFF
+            return acc
+
+        def main(obj):
+            return Runner.map_all(obj, crunch, [10_000] * 8)
+    """))
+    (f,) = check([str(tmp_path / "r.py")], Options(min_confidence="low")).findings
+    assert (f.code, f.worker, f.location.line) == ("GIL001", "r.crunch", 7)
+
+
+def test_only_an_import_error_fallback_yields_to_the_try_body(tmp_path):
+    # `except ImportError: import dummy_threading as threading` is a fallback
+    # (fixtures/pos_thread_import_fallback.py); any other handler's import is read in order
+    (tmp_path / "t.py").write_text(textwrap.dedent("""
+        try:
+            import threading
+        except RuntimeError:
+            import dummy_threading as threading
+
+        def spin(out):
+            acc = 0
+            for i in range(100_000):
+                acc = (acc * 31 + i) % 1_000_003
+            out.append(acc)
+
+        def main():
+            out = []
+            for _ in range(4):
+                threading.Thread(target=spin, args=(out,)).start()
+    """))
+    assert check([str(tmp_path / "t.py")], Options(min_confidence="low")).findings == []
+
+
+def test_object_methods_of_a_project_class_are_the_interpreters(tmp_path):
+    # `self.__getattribute__(name)` in a class whose bases are all the project's comes from
+    # `object`: interpreter work, not an unseen call; with a base from elsewhere it stays unknown
+    src = textwrap.dedent("""
+        import threading
+        from collections import OrderedDict
+
+        class Grid{base}:
+            def cells(self, names):
+                return [self.__getattribute__(n) for n in names]
+
+        def walk(grid: Grid, names):
+            return [len(c) for c in grid.cells(names)]
+
+        def main(grid, names):
+            for _ in range(4):
+                threading.Thread(target=walk, args=(grid, names)).start()
+    """)
+    (tmp_path / "g.py").write_text(src.format(base=""))
+    (f,) = check([str(tmp_path / "g.py")], Options(min_confidence="low")).findings
+    assert (f.code, f.worker) == ("GIL001", "g.walk")
+    (tmp_path / "g.py").write_text(src.format(base="(OrderedDict)"))
+    assert check([str(tmp_path / "g.py")], Options(min_confidence="low")).findings == []
+
+
+def test_a_local_bound_to_a_method_is_that_method(tmp_path):
+    # `action = self.shuffle` then `pool.map(action, ...)`: the name holds the bound method
+    (tmp_path / "aug.py").write_text(textwrap.dedent("""
+        from multiprocessing.pool import ThreadPool
+
+        class Augmenter:
+            def shuffle(self, text):
+                out = []
+                for word in text.split():
+                    for ch in word:
+                        out.append(chr((ord(ch) * 7) % 128))
+                return "".join(out)
+
+            def augment(self, text, n):
+                action = None
+                if n > 1:
+                    action = self.shuffle
+                pool = ThreadPool(4)
+                return pool.map(action, [text] * n)
+    """))
+    (f,) = check([str(tmp_path / "aug.py")], Options(min_confidence="low")).findings
+    assert (f.code, f.worker) == ("GIL001", "aug.Augmenter.shuffle")
+
+
 def test_syntax_newer_than_this_interpreter_is_read_by_libcst(tmp_path):
     (tmp_path / "new.py").write_text(textwrap.dedent("""
         from concurrent.futures import ThreadPoolExecutor

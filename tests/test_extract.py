@@ -213,7 +213,8 @@ def test_summaries_round_trip_through_json():
 
     from gil_advisor.static.summary import ModuleSummary
 
-    for text in [TRICKY, *FORM_EXAMPLES.values(), (FIXTURES / "pos_partial_nested.py").read_text(encoding="utf-8")]:
+    for text in [TRICKY, *FORM_EXAMPLES.values(), (FIXTURES / "pos_partial_nested.py").read_text(encoding="utf-8"),
+                 (FIXTURES / "pos_branch_chosen_worker.py").read_text(encoding="utf-8")]:
         s = ex.extract(cst.parse_module(text), "m", "m.py", False, text, ast.parse(text))
         again = ModuleSummary.from_json(json.loads(json.dumps(s.to_json())))
         assert again == s

@@ -16,7 +16,10 @@ from gil_advisor.static.refs import (
     LOCAL,
     TRACKED,
     UNKNOWN,
+    CALLABLE_OPTIONS,
+    MAX_OPTIONS,
     AttributeRef,
+    EitherRef,
     InstanceRef,
     LocalRef,
     MethodRef,
@@ -34,6 +37,8 @@ from gil_advisor.static.summary import ClassRec, FunctionRec, ModuleSummary
 from gil_advisor.static.syntax import branches, dotted, is_main_guard, literal_int
 
 PARTIALS = frozenset({"functools.partial"})
+# Annotations that name no concrete class: what a parameter so annotated holds is anyone's guess.
+UNTYPED_ANNOTATIONS = ("typing.", "typing_extensions.", "collections.abc.", "abc.", "types.", "_typeshed.")
 BUILTINS = frozenset(dir(builtins))
 
 
@@ -45,6 +50,47 @@ def _may_be_thread_pool(ref: Ref) -> bool:
     if isinstance(ref, PoolRef):
         return ref.cls in THREAD_POOLS
     return isinstance(ref, NameRef) and ref.qualname in THREAD_POOLS
+
+
+def either(refs: list) -> Ref:
+    """What a name holds after branches that bound it to these refs (in source order). Callables
+    make an EitherRef (any may run); a pool that may run threads wins, as in `bind`; anything
+    else keeps the last binding, as before branches were followed."""
+    options: list = []
+    for r in refs:
+        for o in (r.options if isinstance(r, EitherRef) else (r,)):
+            if o not in options and not isinstance(o, LocalRef):  # `fn = None` first: not what runs
+                options.append(o)
+    if not options:
+        return LOCAL
+    if len(options) == 1:
+        return options[0]
+    pools = [o for o in options if _is_pool(o)]
+    if pools:
+        threaded = [o for o in pools if _may_be_thread_pool(o)]
+        return threaded[0] if threaded else pools[-1]
+    if len(options) <= MAX_OPTIONS and all(isinstance(o, CALLABLE_OPTIONS) for o in options):
+        return EitherRef(tuple(options))
+    return refs[-1]
+
+
+def _import_fallback(stmt: cst.Try, name: str) -> bool:
+    """Does an `except ImportError` (or ModuleNotFoundError) handler of this try rebind `name`
+    by an import? Only then is the handler's binding a fallback for the try body's."""
+    for handler in stmt.handlers:
+        caught = handler.type
+        kinds = [caught] if not isinstance(caught, cst.Tuple) else [el.value for el in caught.elements]
+        if not any(isinstance(k, cst.Name) and k.value in ("ImportError", "ModuleNotFoundError") for k in kinds):
+            continue
+        for line in handler.body.body:
+            for small in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        bound = alias.asname.name if alias.asname is not None else alias.name
+                        top = bound.value if isinstance(bound, cst.Name) else (dotted(bound) or "").split(".")[0]
+                        if top == name:
+                            return True
+    return False
 
 
 class Scope:
@@ -75,6 +121,8 @@ class Bindings:
         summary.functions["<module>"] = top
         self.stack: list[Scope] = [Scope("module", "", top)]
         self.lambda_names: dict[int, str] = {}
+        # (function, parameter) -> the project class its annotation names: `graph: Graph`
+        self.param_types: dict[tuple[str, str], str] = {}
         self.provisional: dict[str, str] = {}  # provisional lambda name -> final name
 
     # ----- scopes and names ------------------------------------------------------------
@@ -165,7 +213,10 @@ class Bindings:
             pools = [r for r in options if _may_be_thread_pool(r)]
             if pools:
                 return pools[0]
-            return options[0] if options[0] == options[1] else UNKNOWN
+            if options[0] == options[1]:
+                return options[0]
+            merged = either(options)
+            return merged if isinstance(merged, EitherRef) else UNKNOWN
         if isinstance(node, cst.Call):
             callee = self.ref_of(node.func)
             if isinstance(callee, PartialRef) and isinstance(callee.inner, NameRef) and callee.inner.qualname in POOLS_BY_CLASS:
@@ -210,10 +261,45 @@ class Bindings:
             return MethodRef(base.cls, attr)
         if isinstance(base, PoolRef):
             return PoolMethodRef(base, attr)
+        if isinstance(base, EitherRef):
+            # `(json if fast else simplejson).loads`: the attribute of each option, if all are names
+            parts = [self._attribute(o, attr) for o in base.options]
+            if all(isinstance(p, (NameRef, MethodRef)) for p in parts):
+                return either(parts)
+            return AttributeRef(attr, outside=True)
+        if isinstance(base, ParamRef) and (base.func, base.name) in self.param_types:
+            # an annotated parameter: the linker finds the method in the class (or a subclass)
+            return MethodRef(self.param_types[base.func, base.name], attr)
         if isinstance(base, (ParamRef, UnknownRef, AttributeRef, MethodRef)):
             # a parameter, an unresolvable global, or an attribute of one: made elsewhere
             return AttributeRef(attr, outside=True)
         return AttributeRef(attr)
+
+    def project_class_name(self, node: cst.BaseExpression, anywhere: bool = False) -> Optional[str]:
+        """The qualified name an annotation (`Graph`, `Optional[Graph]`, `Graph | None`, `"Graph"`)
+        gives, when it is a name in this module's own top-level package (a project class, most
+        likely, checked by the linker) or, with `anywhere`, any class but typing's (`str`,
+        `bs4.BeautifulSoup`; not `Any`, `Callable`, a Protocol of collections.abc)."""
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            sides = [node.left, node.right]
+            rest = [x for x in sides if not (isinstance(x, cst.Name) and x.value == "None")]
+            return self.project_class_name(rest[0], anywhere) if len(rest) == 1 else None
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            outer = self.ref_of(node.value)
+            if isinstance(outer, NameRef) and outer.qualname in ("typing.Optional", "typing_extensions.Optional"):
+                return self.project_class_name(node.slice[0].slice.value, anywhere)
+            return None
+        if not isinstance(node, (cst.Name, cst.Attribute, cst.SimpleString)):
+            return None
+        ref = self.annotation_ref(node)
+        top = self.module_name.split(".")[0]
+        if not top or not isinstance(ref, NameRef) or ref.qualname in POOLS_BY_CLASS:
+            return None
+        if ref.qualname.startswith(top + "."):
+            return ref.qualname
+        if anywhere and "." in ref.qualname and not ref.qualname.startswith(UNTYPED_ANNOTATIONS) and ref.qualname != "builtins.object":
+            return ref.qualname
+        return None
 
     def callable_ref(self, node: cst.BaseExpression) -> Optional[Ref]:
         """The ref of an argument that may be a callable, or None."""
@@ -243,7 +329,19 @@ class Bindings:
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         self.bind_import(small)
-            elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
+            elif isinstance(stmt, cst.Try):
+                before = dict(self.scope.bindings)
+                self.prepass(stmt.body.body)
+                # `try: import threading / except ImportError: import dummy_threading as threading`:
+                # the handler is a fallback for old or stripped interpreters, so a name the try
+                # body bound keeps the try body's meaning
+                primary = {k: v for k, v in self.scope.bindings.items() if before.get(k) != v}
+                for extra in branches(stmt):
+                    self.prepass(extra)
+                for name, ref in primary.items():
+                    if self.scope.bindings.get(name) != ref and _import_fallback(stmt, name):
+                        self.bind(name, ref)
+            elif isinstance(stmt, (cst.If, cst.With)):
                 if isinstance(stmt, cst.If) and is_main_guard(stmt.test):
                     self.summary.main_guarded = True
                 self.prepass(stmt.body.body)
@@ -271,6 +369,12 @@ class Bindings:
         level = len(node.relative)
         base = self.resolve_relative(level, module) if level else (module or "")
         if isinstance(node.names, cst.ImportStar):
+            if self.scope.kind == "module" and base:
+                # `from .core import *` in a package's __init__: the linker looks names up there
+                # too. Kept among the names under a key no identifier can be ("*0", "*1", ...).
+                key = f"*{sum(1 for k in self.summary.names if k.startswith('*'))}"
+                if NameRef(base) not in self.summary.names.values():
+                    self.summary.names[key] = NameRef(base)
             return
         for alias in node.names:
             name = alias.name.value if isinstance(alias.name, cst.Name) else dotted(alias.name)
@@ -289,8 +393,15 @@ class Bindings:
             if isinstance(owner, SelfRef):
                 ref = self.ref_of(value)
                 cls = self.class_rec(owner.cls)
-                if cls is not None and isinstance(ref, TRACKED):
+                if cls is None:
+                    return
+                old = cls.attrs.get(target.attr.value)
+                if isinstance(ref, TRACKED):
                     cls.attrs[target.attr.value] = ref
+                elif isinstance(ref, UnknownRef) and isinstance(old, CALLABLE_OPTIONS + (EitherRef,)):
+                    # `self._dispatch = self._base; self._dispatch = middleware(self._dispatch)`:
+                    # rebound to something we cannot see, the attribute is no longer that method
+                    cls.attrs[target.attr.value] = UNKNOWN
         elif isinstance(target, (cst.Tuple, cst.List)):
             for el in target.elements:
                 self.bind_target(el.value, None)

@@ -20,7 +20,7 @@ from gil_advisor.sourcefile import ReadError, read_limited
 from gil_advisor.static.refs import _RefBase as RefBase
 from gil_advisor.static.summary import ModuleSummary, validate_summary
 
-FORMAT = 4  # bumped whenever the serialised ModuleSummary changes
+FORMAT = 5  # bumped whenever the serialised ModuleSummary changes
 
 
 # What each kind of ref must hold (summary.py lists the kinds). A ref of a kind not listed
@@ -35,6 +35,7 @@ REF_FIELDS: dict[str, dict[str, Any]] = {
     "poolmeth": {"pool": "ref", "name": str},
     "inst": {"cls": str},
     "self": {"cls": str},
+    "either": {"of": list},
     "local": {},
     "unknown": {},
 }
@@ -94,7 +95,7 @@ def validate_entry(s: ModuleSummary) -> None:
     for f in s.functions.values():
         _require(isinstance(f.name, str) and _is(f.col, int) and _strings(f.params), "function")
         _require(isinstance(f.is_async, bool) and isinstance(f.nogil, bool) and (f.cls is None or isinstance(f.cls, str)), "function")
-        _require(_strings(f.decorators) and _strings(f.entry_calls), "function")
+        _require(_strings(f.decorators) and _strings(f.entry_calls) and isinstance(f.abstract, bool), "function")
         for call in f.calls:
             _require(_is(call.col, int) and _strings(call.keywords), "call")
             validate_ref(call.ref)
@@ -104,6 +105,8 @@ def validate_entry(s: ModuleSummary) -> None:
             for key, arg in call.kwargs.items():
                 _require(isinstance(key, str), "call keyword")
                 validate_ref(arg)
+        for ref in f.defaults.values():
+            validate_ref(ref)
         for lp in f.loops:
             _require(_is(lp.line, int) and _is(lp.col, int) and isinstance(lp.kind, str), "loop")
         for sp in f.spawns:

@@ -15,14 +15,14 @@ once per item. The kind comes from the balance:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from gil_advisor.finding import Evidence, Location
 from gil_advisor.knowledge import PROCESS, BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT, Knowledge
 from gil_advisor.static import work_model as wm
 from gil_advisor.static.resolve import FunctionHandle, Resolver
-from gil_advisor.static.refs import AttributeRef, InstanceRef, MethodRef, NameRef, PartialRef, PoolMethodRef, PoolRef
+from gil_advisor.static.refs import AttributeRef, EitherRef, InstanceRef, MethodRef, NameRef, PartialRef, PoolMethodRef, PoolRef
 from gil_advisor.static.summary import CallRec, LoopRec
 
 CPU, IO, UNKNOWN, TRIVIAL = "cpu", "io", "unknown", "trivial"
@@ -40,6 +40,11 @@ class Estimate:
     io: float = 0.0  # GIL released: I/O and sleeps
     native: float = 0.0  # GIL released: native kernels
     unknown: float = 0.0  # weight of calls the analyzer cannot see
+    # The part of `native` from releasing calls outside any loop (here or in helpers called
+    # outside loops), costed as whole-input calls, and what the same calls cost made per item:
+    # a caller that calls this function in a loop hands it one item at a time.
+    top_native: float = 0.0
+    top_native_per_item: float = 0.0
 
     def add(self, other: "Estimate", times: float = 1.0) -> None:
         self.held += other.held * times
@@ -47,6 +52,15 @@ class Estimate:
         self.io += other.io * times
         self.native += other.native * times
         self.unknown += other.unknown * times
+        self.top_native += other.top_native * times
+        self.top_native_per_item += other.top_native_per_item * times
+
+    def per_item(self) -> "Estimate":
+        """This estimate for a call made once per item of a caller's loop."""
+        out = self.scaled(1.0)
+        out.native += out.top_native_per_item - out.top_native
+        out.top_native = out.top_native_per_item = 0.0
+        return out
 
     def scaled(self, times: float) -> "Estimate":
         out = Estimate()
@@ -94,6 +108,9 @@ class _Effect:
 def _known_cost(effect: str, in_loop: bool, name: str) -> tuple[Estimate, bool]:
     c = wm.known_cost(effect, in_loop, name)
     est = Estimate(held=c.held, held_c=c.held if effect == HOLDS else 0.0, io=c.io, native=c.native, unknown=c.unknown)
+    if effect == RELEASES and not in_loop:
+        # per item of a caller's loop, even a buffer call gets one item, not a chunk of a stream
+        est.top_native, est.top_native_per_item = c.native, wm.RELEASES_IN_LOOP.native
     return est, c.paces
 
 
@@ -336,6 +353,15 @@ class WorkClassifier:
     def _effect(self, handle: FunctionHandle, call: CallRec, depth: int) -> _Effect:
         ref = call.ref
         in_loop = call.loop >= 0
+        if isinstance(ref, EitherRef):
+            # `fx(data)` with fx chosen by branch: counted like the arms of an `if`, all of them;
+            # the costliest names the effect
+            parts = [self._effect(handle, replace(call, ref=o), depth) for o in ref.options]
+            total = Estimate()
+            for p in parts:
+                total.add(p.cost)
+            main = max(parts, key=lambda p: p.cost.known + p.cost.unknown)
+            return _Effect(main.effect, call, main.what, total, main.sub, any(p.paces for p in parts), any(p.recursive for p in parts))
         if isinstance(ref, (NameRef, MethodRef)):
             targets = self.resolver.target(ref)
             tg = targets[0]
@@ -350,7 +376,8 @@ class WorkClassifier:
                     return _Effect(UNKNOWN, call, tg.handle.full, Estimate(unknown=wm.UNKNOWN_CALL))
                 sub = self.classify(tg.handle, depth + 1)
                 cost = Estimate(held=wm.CALL)
-                cost.add(sub.estimate)
+                # a helper called per item: its releasing calls run on that item, not a whole input
+                cost.add(sub.estimate.per_item() if in_loop else sub.estimate)
                 return _Effect(sub.kind, call, tg.handle.full, cost, sub)
             name = tg.external or (ref.qualname if isinstance(ref, NameRef) else ref.name)
             known = self.knowledge.lookup(name)

@@ -12,9 +12,9 @@ from typing import Optional
 import libcst as cst
 
 from gil_advisor.sourcefile import source_lines
-from gil_advisor.static.bindings import Bindings, Scope
+from gil_advisor.static.bindings import Bindings, Scope, either
 from gil_advisor.static.positions import AnyFunction, AstPositions, CstPositions, PositionMismatch, Positions
-from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PoolMethodRef, PoolRef, Ref, SelfRef
+from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolMethodRef, PoolRef, Ref, SelfRef
 from gil_advisor.static.spawn_forms import (
     CALL_FORMS,
     EXECUTOR_METHOD_FORMS,
@@ -56,6 +56,12 @@ class Extractor(cst.CSTVisitor):
         self.assign_targets: dict[int, str] = {}
         self.waited_calls: set[int] = set()
         self._outer_loops: dict[int, int] = {}
+        self._free_predicates: set[str] = set()  # full names of this module's `is_free_threaded()`s
+        self._return_kinds: dict[str, set] = {}  # function qualname -> "free" | "false" | "other"
+        self._after_gil_guard: set[str] = set()  # functions past an `if <GIL enabled>: return`
+        self._body_stmts: list[set] = []  # ids of the statements of each enclosing function body
+        self._arms: list = []  # per enclosing `if`: the bindings before it and after each arm
+        self._narrowed: list = []  # per enclosing `if` body: (name, binding to restore) or None
         self._gil_branch: list[bool] = []  # per enclosing `if` branch: runs only without the GIL  # calls whose result is waited for at once: `.submit(...).result()`
         self._outer_fors: dict[int, Optional[str]] = {}  # id(outermost CompFor) -> its comprehension, while in its iterable
 
@@ -95,6 +101,11 @@ class Extractor(cst.CSTVisitor):
         self._enter_function(node, node.name.value, self.names.child_qualname(node.name.value))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        rec = self.names.func_scope().func
+        kinds = self._return_kinds.get(rec.qualname, set())
+        if "free" in kinds and kinds <= {"free", "false"}:
+            self._free_predicates.add(self.names.full(rec.qualname))
+        self._body_stmts.pop()
         self.names.stack.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
@@ -106,6 +117,7 @@ class Extractor(cst.CSTVisitor):
         self._enter_function(node, "<lambda>", qual)
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._body_stmts.pop()
         self.names.stack.pop()
 
     def _enter_function(self, node: AnyFunction, name: str, qual: str) -> None:
@@ -143,6 +155,7 @@ class Extractor(cst.CSTVisitor):
             cls=parent.qualname if parent.kind == "class" else None,
             decorators=decorators,
             nogil=nogil,
+            abstract=isinstance(node, cst.FunctionDef) and _only_raises_not_implemented(node.body),
         )
         self.summary.functions[qual] = rec
         if isinstance(node, cst.FunctionDef):
@@ -158,6 +171,12 @@ class Extractor(cst.CSTVisitor):
             if isinstance(annotated, NameRef):
                 rec.returns.append(InstanceRef(annotated.qualname))
         annotations = {p.name.value: p.annotation for p in (*node.params.posonly_params, *node.params.params)}
+        for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            if p.default is not None:
+                # `parser: Callable = pdfminer.parser`: what runs when a caller leaves it out
+                default = names.callable_ref(p.default)
+                if isinstance(default, (NameRef, MethodRef, PartialRef)):
+                    rec.defaults[p.name.value] = default
         for i, p in enumerate(params):
             scope.bindings[p] = ParamRef(full, i, p)
             ann = annotations.get(p)
@@ -166,6 +185,10 @@ class Extractor(cst.CSTVisitor):
                 annotated = names.annotation_ref(ann.annotation)
                 if isinstance(annotated, NameRef) and annotated.qualname in POOLS_BY_CLASS:
                     scope.bindings[p] = PoolRef(annotated.qualname, -1)
+                else:
+                    cls = names.project_class_name(ann.annotation, anywhere=True)
+                    if cls is not None:
+                        names.param_types[full, p] = cls
         if parent.kind == "class" and params and "builtins.staticmethod" not in decorators:
             cls_full = names.full(parent.qualname)
             if "builtins.classmethod" in decorators:
@@ -173,6 +196,8 @@ class Extractor(cst.CSTVisitor):
             else:
                 scope.bindings[params[0]] = SelfRef(cls_full)
         names.stack.append(scope)
+        body = node.body if isinstance(node, cst.FunctionDef) else None
+        self._body_stmts.append({id(st) for st in body.body} if isinstance(body, cst.IndentedBlock) else set())
 
     # ----- assignments -----------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -256,27 +281,113 @@ class Extractor(cst.CSTVisitor):
             s.comp_depth += 1
 
     # ----- branches that run only on a free-threaded build ---------------------------------
+    def _gil_test(self, test: cst.BaseExpression) -> Optional[bool]:
+        return gil_test(test, self._calls_free_predicate)
+
+    def _calls_free_predicate(self, call: cst.Call) -> bool:
+        """`is_free_threaded()`: a function of this module, defined above, that returns true only
+        when the GIL is disabled."""
+        ref = self.names.ref_of(call.func)
+        return not call.args and isinstance(ref, NameRef) and ref.qualname in self._free_predicates
+
     def visit_If_body(self, node: cst.If) -> None:
-        self._gil_branch.append(gil_test(node.test) is False)
+        self._gil_branch.append(self._gil_test(node.test) is False)
+        scope = self.names.scope
+        # the arms of an `if` in a function each start from the bindings before it; leave_If merges
+        self._arms.append({"before": dict(scope.bindings), "arms": []} if scope.kind == "function" else None)
+        self._narrowed.append(self._narrow(node.test))
 
     def leave_If_body(self, node: cst.If) -> None:
         self._gil_branch.pop()
+        restore = self._narrowed.pop()
+        bindings = self.names.scope.bindings
+        if restore is not None:
+            name, old = restore
+            if old is None:
+                bindings.pop(name, None)
+            else:
+                bindings[name] = old
+        frame = self._arms[-1]
+        if frame is not None:
+            if not _exits(node.body):
+                frame["arms"].append(dict(bindings))
+            bindings.clear()
+            bindings.update(frame["before"])
+
+    def _narrow(self, test: cst.BaseExpression):
+        """`if isinstance(item, Article):` in a function: in the body, `item` is an Article (a
+        class of this module's own package). Returns what to restore after the body."""
+        if not (isinstance(test, cst.Call) and len(test.args) == 2 and self.names.scope.kind == "function"):
+            return None
+        if not (isinstance(test.func, cst.Name) and test.func.value == "isinstance"):
+            return None
+        subject, cls = test.args[0].value, test.args[1].value
+        if not isinstance(subject, cst.Name) or self.names.lookup("isinstance") != NameRef("builtins.isinstance"):
+            return None
+        q = self.names.project_class_name(cls) if isinstance(cls, (cst.Name, cst.Attribute)) else None
+        if q is None:
+            return None
+        bindings = self.names.scope.bindings
+        old = bindings.get(subject.value)
+        bindings[subject.value] = InstanceRef(q)
+        return subject.value, old
+
+    def leave_If(self, original_node: cst.If) -> None:
+        frame = self._arms.pop()
+        if frame is not None:
+            arms = frame["arms"]
+            if original_node.orelse is None:
+                arms.append(frame["before"])  # no else: the test may be false
+            elif isinstance(original_node.orelse, cst.Else) and _exits(original_node.orelse.body):
+                arms.pop()  # the else arm returns: only the other arms fall through
+            self._merge_arms(arms)
+        self._leave_if_guard(original_node)
+
+    def _merge_arms(self, arms: list) -> None:
+        """The bindings after an `if`: a name bound differently by the arms that fall through
+        holds any of their values (`bindings.either`)."""
+        if not arms:
+            return  # every arm returns: what follows is unreachable from here
+        bindings = self.names.scope.bindings
+        merged = {}
+        for name in {n for arm in arms for n in arm}:
+            values = [arm[name] for arm in arms if name in arm]
+            merged[name] = values[0] if all(v == values[0] for v in values) else either(values)
+        bindings.clear()
+        bindings.update(merged)
+
+    def _leave_if_guard(self, original_node: cst.If) -> None:
+        # `if small or not is_free_threaded(): return sequential(...)` at the top level of a
+        # function: what follows runs only when the GIL is disabled
+        node = original_node
+        if node.orelse is None and self._body_stmts and id(node) in self._body_stmts[-1] and _exits(node.body):
+            if self._gil_test(node.test) is True:
+                self._after_gil_guard.add(self.names.func_scope().func.qualname)
 
     def visit_If_orelse(self, node: cst.If) -> None:
-        self._gil_branch.append(gil_test(node.test) is True)
+        self._gil_branch.append(self._gil_test(node.test) is True)
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self._gil_branch.pop()
+        frame = self._arms[-1]
+        if frame is not None:
+            frame["arms"].append(dict(self.names.scope.bindings))
 
     # ----- generators and what a function returns ----------------------------------------
     def visit_Yield(self, node: cst.Yield) -> None:
         self.names.func_scope().func.is_generator = True
 
     def visit_Return(self, node: cst.Return) -> None:
+        rec = self.names.func_scope().func
+        value = node.value
+        if value is None or (isinstance(value, cst.Name) and value.value == "False"):
+            kind = "false"
+        else:
+            kind = "free" if self._gil_test(value) is False else "other"
+        self._return_kinds.setdefault(rec.qualname, set()).add(kind)
         if node.value is None:
             return
         ref = self.names.ref_of(node.value)
-        rec = self.names.func_scope().func
         if isinstance(ref, TRACKED) and len(rec.returns) < MAX_RETURNS and ref not in rec.returns:
             rec.returns.append(ref)
 
@@ -339,7 +450,8 @@ class Extractor(cst.CSTVisitor):
             col=col,
             loop=loop,
             nargs=len(positional),
-            keywords=sorted(keywords),
+            # "*" and "**" mark unpacked arguments: which parameters they fill is unknown
+            keywords=sorted(keywords) + sorted({a.star for a in node.args if a.star}),
             args=[names.callable_ref(v) for v in positional],
             kwargs={k: r for k, r in ((k, names.callable_ref(v)) for k, v in keywords.items()) if r},
         )
@@ -363,7 +475,7 @@ class Extractor(cst.CSTVisitor):
                     form=form.name,
                     receiver=receiver,
                     waited=id(node) in self.waited_calls,
-                    free_threaded_only=any(self._gil_branch),
+                    free_threaded_only=any(self._gil_branch) or s.func.qualname in self._after_gil_guard,
                 )
             )
         method = callee.name if isinstance(callee, (AttributeRef, MethodRef)) else None
@@ -432,21 +544,22 @@ class Extractor(cst.CSTVisitor):
         return form, kind, target, pool_size, receiver
 
 
-def gil_test(test: cst.BaseExpression) -> Optional[bool]:
+def gil_test(test: cst.BaseExpression, free_predicate=None) -> Optional[bool]:
     """True for a test that holds when the GIL is enabled (`sys._is_gil_enabled()`), False for one
     that holds when it is disabled (`not sys._is_gil_enabled()`, `sysconfig.get_config_var(
-    "Py_GIL_DISABLED")`), None for anything else."""
+    "Py_GIL_DISABLED")`, a call for which `free_predicate` says so), None for anything else."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = gil_test(test.expression)
+        inner = gil_test(test.expression, free_predicate)
         return None if inner is None else not inner
     if isinstance(test, cst.BooleanOperation):
-        left, right = gil_test(test.left), gil_test(test.right)
+        left, right = gil_test(test.left, free_predicate), gil_test(test.right, free_predicate)
         if isinstance(test.operator, cst.And):
             # `hasattr(sys, "_is_gil_enabled") and not sys._is_gil_enabled()`
             return left if right is None else right if left is None else (left and right)
-        return None
+        # `len(code) < n or sys._is_gil_enabled()` holds whenever the GIL is enabled
+        return True if True in (left, right) else None
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        inner = gil_test(test.left)
+        inner = gil_test(test.left, free_predicate)
         comp = test.comparisons[0]
         value = comp.comparator
         if inner is not None and isinstance(value, cst.Name) and value.value in ("True", "False"):
@@ -459,10 +572,36 @@ def gil_test(test: cst.BaseExpression) -> Optional[bool]:
         name = dotted(test.func) or ""
         if name.endswith("_is_gil_enabled"):
             return True
+        if free_predicate is not None and free_predicate(test):
+            return False
         if name.endswith("get_config_var") and test.args and isinstance(test.args[0].value, cst.SimpleString):
             if "Py_GIL_DISABLED" in test.args[0].value.value:
                 return False
     return None
+
+
+def _only_raises_not_implemented(block: cst.BaseSuite) -> bool:
+    """Is the body a docstring at most and `raise NotImplementedError` (an interface method)?"""
+    stmts = list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+    if not all(isinstance(st, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) for st in stmts):
+        return False
+    smalls = [small for st in stmts for small in st.body]
+    if smalls and isinstance(smalls[0], cst.Expr) and isinstance(smalls[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        smalls = smalls[1:]  # the docstring
+    if len(smalls) != 1 or not isinstance(smalls[0], cst.Raise) or smalls[0].exc is None:
+        return False
+    exc = smalls[0].exc
+    exc = exc.func if isinstance(exc, cst.Call) else exc
+    return isinstance(exc, cst.Name) and exc.value == "NotImplementedError"
+
+
+def _exits(block: cst.BaseSuite) -> bool:
+    """Does the block end in `return` or `raise`?"""
+    stmts = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    last = stmts[-1] if stmts else None
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and last.body:
+        return isinstance(last.body[-1], (cst.Return, cst.Raise))
+    return False
 
 
 MAX_RETURNS = 4  # return values kept per function: enough to see a pool factory

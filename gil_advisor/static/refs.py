@@ -118,6 +118,21 @@ class SelfRef(_RefBase):
 
 
 @dataclass(frozen=True)
+class EitherRef(_RefBase):
+    """One of several callables, by the branch taken: `f = a if c else b`, or `f` assigned
+    in the arms of an `if`/`elif`/`else`."""
+
+    T: ClassVar[str] = "either"
+    options: tuple  # of Refs, none of them an EitherRef
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": "either", "of": [o.to_json() for o in self.options]}
+
+    def renamed(self, mapping: dict[str, str]) -> "Ref":
+        return replace(self, options=tuple(o.renamed(mapping) for o in self.options))
+
+
+@dataclass(frozen=True)
 class LocalRef(_RefBase):
     """A value made here that is not worth tracking (a number, a list, None)."""
 
@@ -129,12 +144,15 @@ class UnknownRef(_RefBase):
     T: ClassVar[str] = "unknown"
 
 
-Ref = Union[NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, SelfRef, LocalRef, UnknownRef]
-REF_TYPES = (NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, SelfRef, LocalRef, UnknownRef)
+Ref = Union[NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, SelfRef, EitherRef, LocalRef, UnknownRef]
+REF_TYPES = (NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, SelfRef, EitherRef, LocalRef, UnknownRef)
 UNKNOWN = UnknownRef()
 LOCAL = LocalRef()
 # What an assignment records: a name bound to anything else is just a local value.
-TRACKED = (NameRef, PoolRef, PartialRef, InstanceRef, SelfRef, ParamRef)
+TRACKED = (NameRef, MethodRef, PoolRef, PartialRef, InstanceRef, SelfRef, ParamRef, EitherRef)
+MAX_OPTIONS = 8  # callables an EitherRef keeps: more branches than this are a dispatch table
+# What an EitherRef may hold: things that can be called to run a worker.
+CALLABLE_OPTIONS = (NameRef, MethodRef, PartialRef, ParamRef)
 
 
 def ref_from_json(d: dict[str, Any]) -> Ref:
@@ -162,6 +180,14 @@ def ref_from_json(d: dict[str, Any]) -> Ref:
         return InstanceRef(_str(d["cls"]))
     if t == "self":
         return SelfRef(_str(d["cls"]))
+    if t == "either":
+        of = d["of"]
+        if not isinstance(of, list) or not 2 <= len(of) <= MAX_OPTIONS:
+            raise ValueError("either: 2 to MAX_OPTIONS options")
+        options = tuple(ref_from_json(o) for o in of)
+        if not all(isinstance(o, CALLABLE_OPTIONS) for o in options):
+            raise ValueError("either: an option that is not a callable ref")
+        return EitherRef(options)
     if t == "local":
         return LOCAL
     if t == "unknown":

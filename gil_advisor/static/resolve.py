@@ -2,17 +2,22 @@
 aliases, partials, parameters and Thread subclasses."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from gil_advisor.static.project import Project
-from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef, ParamRef, PartialRef
+from gil_advisor.static.refs import EitherRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef
 from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, ModuleSummary, Ref
 
 THREAD_BASES = frozenset({"threading.Thread"})
+PROTOCOL_BASES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+OBJECT_METHODS = frozenset(name for name in dir(object) if callable(getattr(object, name)))
 MAX_ALIAS_HOPS = 8
 MAX_PARAM_CALLERS = 20
+MAX_OVERRIDES = 8  # implementations of an abstract method taken as what it runs
+MAX_SUBCLASS_LEVELS = 3  # generations of subclasses read to find them
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Resolver:
         self._callers: dict[str, list] = {}
         self._subclass_methods: dict[tuple[str, str], Optional[FunctionHandle]] = {}
         self._mentioned: set[str] = set()
+        self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
@@ -62,6 +68,8 @@ class Resolver:
                 return summary, qualified
             head = rest.split(".")[0]
             ref = summary.names.get(head)
+            if ref is None and rest not in summary.functions and head not in summary.classes:
+                ref = self._star_imported(summary, head)
             if rest in summary.functions or rest.split(".")[0] in summary.classes or ref is None:
                 return summary, qualified
             if not isinstance(ref, NameRef) or ref.qualname == qualified:
@@ -72,6 +80,18 @@ class Resolver:
                 return summary, qualified
             qualified = nxt
         return None, qualified
+
+    def _star_imported(self, summary: ModuleSummary, name: str) -> Optional[NameRef]:
+        """`name` as a module's `from pkg.core import *` brings it in: the name in pkg.core."""
+        for key, source in summary.names.items():
+            if not key.startswith("*") or not isinstance(source, NameRef):
+                continue
+            other = self.project.summary(source.qualname)
+            if other is not None and other is not summary and (
+                name in other.functions or name in other.classes or name in other.names
+            ):
+                return NameRef(f"{source.qualname}.{name}")
+        return None
 
     def function(self, qualified: str) -> Optional[FunctionHandle]:
         summary, q = self.canonical(qualified)
@@ -165,6 +185,64 @@ class Resolver:
         self._subclass_methods[key] = found
         return found
 
+    def _bases_all_known(self, cls_q: str) -> bool:
+        """Is every base of the class, all the way up, a project class (or `object`)?"""
+        for _, rec in self.mro(cls_q):
+            for base in rec.bases:
+                if not isinstance(base, NameRef):
+                    return False
+                if self.cls(base.qualname) is None and self._external_name(base.qualname) != "builtins.object":
+                    return False
+        return True
+
+    def is_abstract(self, handle: FunctionHandle) -> bool:
+        """A method that only declares an interface: `@abstractmethod`, a body that only raises
+        NotImplementedError (after its docstring), or any method of a typing.Protocol. Its
+        subclasses do the work."""
+        rec = handle.rec
+        if rec.cls is None:
+            return False
+        if any(d in ("abc.abstractmethod", "abc.abstractproperty") for d in rec.decorators):
+            return True
+        if rec.abstract:
+            return True
+        crec = handle.summary.classes.get(rec.cls)
+        return crec is not None and any(
+            isinstance(b, NameRef) and self._external_name(b.qualname) in PROTOCOL_BASES for b in crec.bases
+        )
+
+    def concrete_methods(self, cls_q: str, name: str) -> list[FunctionHandle]:
+        """`graph.neighbors()` on a `Graph` whose `neighbors` is abstract: the implementations in
+        its subclasses, grandchildren included (modules naming them among their bases are
+        read), at most MAX_OVERRIDES; empty when no subclass implements it."""
+        key = (cls_q, name)
+        if key in self._concrete:
+            return self._concrete[key]
+        short = {cls_q.rsplit(".", 1)[-1]}
+        for _ in range(MAX_SUBCLASS_LEVELS):  # read the modules of each generation of subclasses
+            for base in short:
+                self._load_subclass_modules(base)
+            below = {
+                crec.qualname.rsplit(".", 1)[-1]
+                for summary in list(self.project.loaded())
+                for crec in summary.classes.values()
+                if any(isinstance(b, NameRef) and b.qualname.rsplit(".", 1)[-1] in short for b in crec.bases)
+            }
+            if below <= short:
+                break
+            short |= below
+        found: list[FunctionHandle] = []
+        for summary in list(self.project.loaded()):
+            for crec in summary.classes.values():
+                full = self.full(summary, crec.qualname)
+                if full == cls_q or not any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
+                    continue
+                handle = self.method(full, name)
+                if handle is not None and not self.is_abstract(handle) and handle not in found:
+                    found.append(handle)
+        self._concrete[key] = found[:MAX_OVERRIDES]
+        return self._concrete[key]
+
     def is_thread_class(self, cls_q: str) -> bool:
         for _, rec in self.mro(cls_q):
             for base in rec.bases:
@@ -194,9 +272,20 @@ class Resolver:
             if handle is None and self.cls(ref.cls) is None:
                 # a method of what a factory returned: `RevInfo.from_config(repo).update()`
                 handle = self.method_of_result(f"{ref.cls}.{ref.name}")
+            elif handle is None and ref.name in OBJECT_METHODS and self._bases_all_known(ref.cls):
+                # `self.__getattribute__(name)` in a class whose bases are all the project's:
+                # only `object` can supply it
+                return [Target(external=f"builtins.object.{ref.name}", form="external")]
             elif handle is None:
                 # a mixin calling a method its concrete subclasses get from another base
                 handle = self.method_in_subclasses(ref.cls, ref.name)
+            if handle is not None and self.is_abstract(handle):
+                # an interface method does nothing itself: what runs is a subclass's override
+                owner = ref.cls if self.cls(ref.cls) is not None else self.full(handle.summary, handle.rec.cls)
+                overrides = self.concrete_methods(owner, ref.name)
+                if not overrides:
+                    return [Target(form="unknown")]
+                return [Target(handle=h, form="method", bound_to=ref.cls, via=[f"an override of {handle.full}"]) for h in overrides]
             if handle is not None:
                 return [Target(handle=handle, form="method", bound_to=ref.cls)]
             return [Target(external=f"{self._external_name(ref.cls)}.{ref.name}", form="external")]
@@ -208,6 +297,13 @@ class Resolver:
             return out
         if isinstance(ref, ParamRef):
             return self.param_targets(ref, depth)
+        if isinstance(ref, EitherRef):
+            # `func = find_feeds if feed else crawl_sitemap`: either may run
+            out: list[Target] = []
+            for option in ref.options:
+                out += [tg for tg in self.target(option, depth + 1) if all(tg.name != o.name for o in out)]
+            seen = [tg for tg in out if tg.handle is not None or tg.external is not None]
+            return seen or [Target(form="unknown")]  # an option we cannot see adds nothing to those we can
         if isinstance(ref, InstanceRef):
             # `Thread(target=self._get_task())`: the function a factory returns
             maker = self.function(ref.cls) or self.method_of_result(ref.cls)
@@ -231,23 +327,36 @@ class Resolver:
             return 0
         if "builtins.classmethod" in handle.rec.decorators:
             return 1
+        if isinstance(call_ref, NameRef) and "." in call_ref.qualname:
+            # `runner.map_all(fn)` on a module-level `runner = Runner()` is bound; only
+            # `Runner.map_all(obj, fn)`, through the class, passes `self` explicitly
+            return 0 if self.cls(call_ref.qualname.rsplit(".", 1)[0]) is not None else 1
         return 1 if isinstance(call_ref, MethodRef) else 0
 
     def param_targets(self, ref: ParamRef, depth: int) -> list[Target]:
         """A worker passed in through a parameter: look at the project's calls of that function."""
         out: list[Target] = []
-        for _, call in self.callers(ref.func)[:MAX_PARAM_CALLERS]:
+        callers = self.callers(ref.func)[:MAX_PARAM_CALLERS]
+        omitted = not callers  # no caller in the project: the default is what we know runs
+        for caller, call in callers:
             arg = None
+            index = ref.index - self.implicit_args(ref.func, call.ref)
             if ref.name in call.kwargs:
                 arg = call.kwargs[ref.name]
-            else:
-                index = ref.index - self.implicit_args(ref.func, call.ref)
-                if 0 <= index < len(call.args):
-                    arg = call.args[index]
+            elif 0 <= index < len(call.args):
+                arg = call.args[index]
+            elif index >= call.nargs and not {ref.name, "*", "**"} & set(call.keywords):
+                omitted = True  # this call leaves the parameter to its default
             if arg is None:
                 continue
             for tg in self.target(arg, depth + 1):
-                tg.via.insert(0, f"parameter `{ref.name}` of {ref.func} (called at {call.line})")
+                tg.via.insert(0, f"parameter `{ref.name}` of {ref.func} (called at {os.path.basename(caller.path)}:{call.line})")
+                out.append(tg)
+        handle = self.function(ref.func)
+        default = handle.rec.defaults.get(ref.name) if handle is not None else None
+        if omitted and default is not None:
+            for tg in self.target(default, depth + 1):
+                tg.via.insert(0, f"the default of parameter `{ref.name}` of {ref.func}")
                 out.append(tg)
         return out or [Target(form="unknown")]
 

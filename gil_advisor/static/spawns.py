@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
-from gil_advisor.static.refs import InstanceRef, MethodRef, NameRef, ParamRef, PoolRef, Ref
+from gil_advisor.static.refs import EitherRef, InstanceRef, MethodRef, NameRef, ParamRef, PoolRef, Ref
 from gil_advisor.static.resolve import FunctionHandle, Resolver, Target
 from gil_advisor.static.spawn_forms import (
     EVERY_POOL_THREAD,
@@ -119,6 +119,9 @@ def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optiona
         return None
     if isinstance(ref, PoolRef):
         return ref
+    if isinstance(ref, EitherRef):  # a factory chosen by branch: any that gives a thread pool
+        found = [find_pool(resolver, o, depth + 1) for o in ref.options]
+        return next((p for p in found if p is not None and p.cls in THREAD_POOLS), None)
     if isinstance(ref, MethodRef):  # self.pool: an attribute set anywhere in the class or a base
         for _, crec in resolver.mro(ref.cls):
             if ref.name in crec.attrs:

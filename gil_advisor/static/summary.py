@@ -22,7 +22,7 @@ class CallRec:
     col: int
     loop: int  # innermost loop id inside the function, -1 outside any loop
     nargs: int
-    keywords: list[str]
+    keywords: list[str]  # names passed by keyword, and "*" / "**" for unpacked arguments
     args: list[Optional[Ref]] = field(default_factory=list)  # callable-looking positional args
     kwargs: dict[str, Ref] = field(default_factory=dict)
 
@@ -77,6 +77,8 @@ class FunctionRec:
     is_generator: bool = False  # has `yield`: calling it only makes a generator
     returns: list[Ref] = field(default_factory=list)  # tracked refs of what it returns (pool factories)
     waits: list[list] = field(default_factory=list)  # [var, loop] of `var.result()`
+    abstract: bool = False  # the body only raises NotImplementedError (after a docstring)
+    defaults: dict[str, Ref] = field(default_factory=dict)  # parameter -> a callable default's ref
 
 
 @dataclass
@@ -94,7 +96,7 @@ class ModuleSummary:
     path: str
     functions: dict[str, FunctionRec] = field(default_factory=dict)
     classes: dict[str, ClassRec] = field(default_factory=dict)
-    names: dict[str, Ref] = field(default_factory=dict)  # module-level bindings
+    names: dict[str, Ref] = field(default_factory=dict)  # module-level bindings; "*0", "*1"...: modules star-imported
     main_guarded: bool = False  # has `if __name__ == "__main__":`
     noqa: dict[str, list] = field(default_factory=dict)  # line -> codes ([] = bare noqa)
 
@@ -144,6 +146,7 @@ def _function_json(f: FunctionRec) -> dict[str, Any]:
         for sp in f.spawns
     ]
     d["returns"] = [r.to_json() for r in f.returns]
+    d["defaults"] = {k: r.to_json() for k, r in f.defaults.items()}
     return d
 
 
@@ -157,6 +160,7 @@ def _function_from_json(d: dict[str, Any]) -> FunctionRec:
         for sp in d["spawns"]
     ]
     d["returns"] = [ref_from_json(r) for r in d.get("returns", [])]
+    d["defaults"] = {k: ref_from_json(r) for k, r in d.get("defaults", {}).items()}
     return FunctionRec(**d)
 
 
@@ -200,3 +204,4 @@ def validate_summary(s: ModuleSummary) -> None:
         _check(all(isinstance(x, list) and len(x) == 2 for x in f.spins + f.joins + f.waits), "spins/joins/waits")
         _check(isinstance(f.is_generator, bool) and all(isinstance(r, REF_TYPES) for r in f.returns), "generator/returns")
         _check(all(sp.receiver is None or isinstance(sp.receiver, REF_TYPES) for sp in f.spawns), "spawn receiver")
+        _check(isinstance(f.defaults, dict) and all(isinstance(k, str) and isinstance(v, REF_TYPES) for k, v in f.defaults.items()), "defaults")

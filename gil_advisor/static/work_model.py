@@ -46,6 +46,7 @@ KNOWN_COST = {
     NEUTRAL: CallCost(held=CALL),
 }
 RELEASES_ALONE = CallCost(held=20, native=5_000)
+# also a releasing call at the top of a helper that a caller's loop calls once per item
 RELEASES_IN_LOOP = CallCost(held=20, native=5)
 # Likewise a GIL-holding C call: on the task's whole input at the top, per item in a loop.
 HOLDS_IN_LOOP = CallCost(held=100)
