@@ -28,18 +28,19 @@ _TOKENS = (
 )
 
 
-def _token_type_names() -> frozenset:
-    names = set()
+def _token_types() -> frozenset:
+    found = set()
     todo = list(_TOKENS) + [cst.SimpleWhitespace, cst.ParenthesizedWhitespace]
     while todo:
         t = todo.pop()
-        if t.__name__ not in names:
-            names.add(t.__name__)
+        if t not in found:
+            found.add(t)
             todo.extend(t.__subclasses__())
-    return frozenset(names)
+    return frozenset(found)
 
 
-_TOKEN_NAMES = _token_type_names()
+_TOKEN_TYPES = _token_types()
+_TOKEN_NAMES = frozenset(t.__name__ for t in _TOKEN_TYPES)
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -101,47 +102,57 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     if not _plain(visitor):
         node.visit(visitor)
         return
-    skip_tokens = not any(
-        hasattr(visitor, f"{kind}_{name}") for name in _TOKEN_NAMES for kind in ("visit", "leave")
-    )
+    # Whitespace and punctuation have no children worth a call: unless the visitor asks for
+    # them, they are not entered at all (what libcst would do there calls none of its methods).
+    asks_for_tokens = any(hasattr(visitor, f"{kind}_{name}") for name in _TOKEN_NAMES for kind in ("visit", "leave"))
+    skipped = frozenset() if asks_for_tokens else _TOKEN_TYPES
+    sentinel = cst.MaybeSentinel
     dispatch: dict[type, tuple] = {}
+    attribute_methods: dict[tuple, tuple] = {}
 
-    def methods(t: type) -> tuple:
-        name = t.__name__
+    def plan(t: type, fields: tuple) -> tuple:
+        """(field, visit_X_field, leave_X_field) for each field in order."""
+        out = []
+        for f in fields:
+            pair = attribute_methods.get((t, f))
+            if pair is None:
+                pair = attribute_methods[t, f] = (
+                    getattr(visitor, f"visit_{t.__name__}_{f}", None),
+                    getattr(visitor, f"leave_{t.__name__}_{f}", None),
+                )
+            out.append((f, *pair))
+        return tuple(out)
+
+    def methods(n: cst.CSTNode) -> tuple:
+        t = type(n)
+        fields = _fields(n)
         entry = dispatch[t] = (
-            getattr(visitor, f"visit_{name}", None),
-            getattr(visitor, f"leave_{name}", None),
-            skip_tokens and issubclass(t, _TOKENS),
-            {},  # field -> (visit_X_field, leave_X_field), filled on first use
+            getattr(visitor, f"visit_{t.__name__}", None),
+            getattr(visitor, f"leave_{t.__name__}", None),
+            plan(t, fields) if _ORDER[t] is not None else None,  # None: libcst decides per node
         )
         return entry
 
-    def attribute_methods(t: type, field: str, cache: dict) -> tuple:
-        pair = cache[field] = (
-            getattr(visitor, f"visit_{t.__name__}_{field}", None),
-            getattr(visitor, f"leave_{t.__name__}_{field}", None),
-        )
-        return pair
-
     def visit(n: cst.CSTNode) -> None:
-        t = type(n)
-        entry = dispatch.get(t) or methods(t)
-        on_visit, on_leave, token, per_field = entry
-        if (on_visit is None or on_visit(n) is not False) and not token:
-            for field in _fields(n):
-                pair = per_field.get(field) or attribute_methods(t, field, per_field)
-                if pair[0] is not None:
-                    pair[0](n)
+        entry = dispatch.get(n.__class__) or methods(n)
+        on_visit, on_leave, steps = entry
+        if on_visit is None or on_visit(n) is not False:
+            for field, visit_field, leave_field in steps if steps is not None else plan(n.__class__, _fields(n)):
+                if visit_field is not None:
+                    visit_field(n)
                 child = getattr(n, field)
-                if isinstance(child, cst.CSTNode):
-                    visit(child)
-                elif isinstance(child, (tuple, list)):
+                kind = child.__class__
+                if kind is tuple or kind is list:
                     for c in child:
-                        visit(c)
-                if pair[1] is not None:
-                    pair[1](n)
+                        if c.__class__ not in skipped:
+                            visit(c)
+                elif child is not None and kind is not sentinel and kind not in skipped:
+                    visit(child)
+                if leave_field is not None:
+                    leave_field(n)
         if on_leave is not None:
             on_leave(n)
 
+    if node.__class__ in skipped:  # a lone token: only its own methods, as libcst would call them
+        return
     visit(node)
-
