@@ -333,6 +333,7 @@ class Project:
         # Where to look for modules that were not passed in (pre-commit and flake8 give us
         # single files): the folders above each file's top-level package.
         self._absent: set[str] = set()
+        self._listings: dict[str, Optional[frozenset]] = {}  # folder -> its names, lower case (_may_be_file)
         self._roots_discovered = False
         self._lazy = True
         self.roots = sorted({_root_of(src.path, module) for module, src in self.files.items()})
@@ -387,19 +388,46 @@ class Project:
         if module in self._absent:
             return False
         rel = module.replace(".", os.sep)
+        parts = module.split(".")
+        as_file, as_package = parts[:-1] + [parts[-1] + ".py"], parts + ["__init__.py"]
         for root in self.roots:
-            for candidate in (os.path.join(root, rel + ".py"), os.path.join(root, rel, "__init__.py")):
-                if os.path.isfile(candidate):
+            for candidate, names in ((os.path.join(root, rel + ".py"), as_file), (os.path.join(root, rel, "__init__.py"), as_package)):
+                if self._may_be_file(root, names) and os.path.isfile(candidate):
                     self.files[module] = SourceFile(candidate, module, candidate.endswith("__init__.py"))
                     return True
         for root in self.library_roots:
-            for candidate in (os.path.join(root, rel + ".py"), os.path.join(root, rel, "__init__.py")):
-                if os.path.isfile(candidate):
+            for candidate, names in ((os.path.join(root, rel + ".py"), as_file), (os.path.join(root, rel, "__init__.py"), as_package)):
+                if self._may_be_file(root, names) and os.path.isfile(candidate):
                     self.files[module] = SourceFile(candidate, module, candidate.endswith("__init__.py"))
                     self._library.add(module)
                     return True
         self._absent.add(module)
         return False
+
+    def _may_be_file(self, root: str, names: list[str]) -> bool:
+        """False only when a folder's listing on the way down from `root` lacks the next name in
+        any letter case, so `isfile` would say False on any file system; True: ask `isfile`.
+        Most dotted names looked up are not modules, and listings of the few folders that exist
+        answer them all (only folders that exist are listed and kept)."""
+        directory = root
+        for name in names:
+            if not name.isascii() or name in ("", ".", "..") or os.sep in name or (os.altsep and os.altsep in name):
+                return True  # a name a file system may normalise (macOS), or not a plain name
+            listing = self._listings.get(directory, False)
+            if listing is False:
+                try:
+                    listing = frozenset(n.lower() for n in os.listdir(directory))
+                except (FileNotFoundError, NotADirectoryError):
+                    listing = frozenset()
+                except (OSError, ValueError):
+                    listing = None  # unreadable: each file is asked about
+                self._listings[directory] = listing
+            if listing is None:
+                return True
+            if name.lower() not in listing:
+                return False
+            directory = os.path.join(directory, name)
+        return True
 
     def is_library(self, module: str) -> bool:
         """Was the module found among the installed dependencies, not the project?"""
