@@ -97,3 +97,13 @@ def test_the_subclass_users_are_summarised_by_the_pool_with_the_same_findings(tm
     assert pooled.findings == serial.findings and pooled.errors == serial.errors
     users = [items for fn, items in mapped if fn is engine._summarise_unhinted]
     assert [sorted(p for p, _, _ in items) for items in users] == [[str(tmp_path / f"use_{x}.py") for x in "abc"]]
+
+
+def test_the_depth_guard_reads_the_positions_walk_and_names_the_first_level_over_the_limit():
+    import pytest
+
+    from gil_advisor.static.project import MAX_DEPTH, SourceError, parse_and_extract
+
+    with pytest.raises(SourceError, match=f"nested {MAX_DEPTH + 1} levels deep"):
+        parse_and_extract("deep.py", "y = " + "-" * (2 * MAX_DEPTH) + "1\n", "deep", False)
+    assert parse_and_extract("ok.py", "y = " + "-" * (MAX_DEPTH - 10) + "1\n", "ok", False).module == "ok"

@@ -493,11 +493,13 @@ def _finish(extractor: Extractor, source: str) -> ModuleSummary:
 
 
 def extract(
-    module: cst.Module, module_name: str, path: str, is_package: bool, source: str, tree: Optional[ast.AST] = None
+    module: cst.Module, module_name: str, path: str, is_package: bool, source: str, tree: Optional[ast.AST] = None,
+    positions: Optional[AstPositions] = None,
 ) -> ModuleSummary:
+    """`positions`: AstPositions(tree, source) if the caller made them already."""
     if tree is not None:
         try:
-            extractor = Extractor(module_name, path, is_package, AstPositions(tree, source))
+            extractor = Extractor(module_name, path, is_package, positions if positions is not None else AstPositions(tree, source))
             walk(module, extractor)
             extractor.positions.check_consumed()
             return _finish(extractor, source)

@@ -217,9 +217,11 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         raise SourceError(f"syntax error: {exc}") from None
     import libcst as cst  # here, not at the top: a run whose files are all cached never needs it
 
-    from gil_advisor.static.extract import extract
+    from gil_advisor.static.extract import AstPositions, extract
 
-    depth = _max_depth(tree) if tree is not None else 0
+    positions = AstPositions(tree, text) if tree is not None else None
+    # named as the first level over the limit, as it always was (not how deep the tree goes)
+    depth = min(positions.depth, MAX_DEPTH + 1) if positions is not None else 0
     if depth > MAX_DEPTH:
         raise SourceError(f"skipped: nested {depth} levels deep, over the analyzer's limit of {MAX_DEPTH}")
     if tree is None and not _shallow(text):
@@ -238,7 +240,7 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 10_000))
-        return extract(module_node, module, path, is_package, text, tree)
+        return extract(module_node, module, path, is_package, text, tree, positions)
     except RecursionError:
         raise SourceError("skipped: too deeply nested for the analyzer") from None
     finally:
@@ -263,21 +265,6 @@ def _shallow(text: str, limit: int = MAX_DEPTH // 4) -> bool:
     except (tokenize.TokenError, SyntaxError, ValueError, RecursionError):
         return False
     return True
-
-
-def _max_depth(tree: ast.AST) -> int:
-    """Deepest nesting of the tree, iteratively (a recursive walk would overflow first)."""
-    deepest = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, d = stack.pop()
-        if d > deepest:
-            deepest = d
-            if deepest > MAX_DEPTH:
-                return deepest
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, d + 1))
-    return deepest
 
 
 def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) -> Union[ModuleSummary, FileError, None]:
