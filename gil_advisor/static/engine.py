@@ -1,6 +1,8 @@
 """One analysis run: summarise the files that can matter, link, run the rules, filter."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import re
 from typing import Iterator, Optional
@@ -41,9 +43,27 @@ def worker_count(requested: int, n_files: int) -> int:
     return max(1, min(requested or cpus, cpus, n_files))
 
 
+# libcst makes millions of small objects per large file, none of them in cycles; at the
+# interpreter's default thresholds (700, 10, 10) the collector kept walking every live tree and
+# summary and took a third of a cold run. Collections still happen, just less often.
+FEWER_COLLECTIONS = (100_000, 50, 100)
+
+
+@contextlib.contextmanager
+def fewer_collections():
+    """Raise the garbage collector's thresholds for the block (never lower them), then restore."""
+    old = gc.get_threshold()
+    gc.set_threshold(*(max(o, n) for o, n in zip(old, FEWER_COLLECTIONS)))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def _summarise_batch(args):
     paths, max_bytes, cache = args
-    return [summarise_file(p, max_bytes, require_hint=True, cache=cache) for p in paths]
+    with fewer_collections():  # a worker process may not have inherited the parent's (spawn, forkserver)
+        return [summarise_file(p, max_bytes, require_hint=True, cache=cache) for p in paths]
 
 
 def make_cache(config: Options) -> tuple[Optional[Cache], Optional[FileError]]:
@@ -54,30 +74,41 @@ def make_cache(config: Options) -> tuple[Optional[Cache], Optional[FileError]]:
     return cache, FileError(config.cache_dir, why) if why else None
 
 
-def summarise_all(files: list[str], config: Options, progress=None, cache=None):
-    """Results in file order, using processes when it pays (our own advice)."""
-    jobs = worker_count(config.jobs, len(files))
-    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+def open_pool(config: Options, n_files: int):
+    """The run's worker processes, or None when one process is faster (our own advice)."""
+    jobs = worker_count(config.jobs, n_files)
+    if jobs <= 1 or n_files < PARALLEL_THRESHOLD:
+        return None
+    from concurrent.futures import ProcessPoolExecutor  # here: importing it costs ~25 ms (trace's start-up)
+
+    return ProcessPoolExecutor(max_workers=jobs)
+
+
+def summarise_all(files: list[str], config: Options, progress=None, cache=None, pool=None):
+    """Results in file order, in the worker processes of `pool` if there is one."""
+    if pool is None:
         for f in files:
             yield summarise_file(f, config.max_file_size, require_hint=True, cache=cache)
             if progress:
                 progress.step(1)
         return
-    from concurrent.futures import ProcessPoolExecutor  # here: importing it costs ~25 ms (trace's start-up)
-
+    jobs = worker_count(config.jobs, len(files))
     size = max(1, min(32, len(files) // (jobs * 8)))
     batches = [(files[i:i + size], config.max_file_size, cache) for i in range(0, len(files), size)]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as pool:
-        for batch in pool.map(_summarise_batch, batches):
-            yield from batch
-            if progress:
-                progress.step(len(batch))
+    for batch in pool.map(_summarise_batch, batches):
+        yield from batch
+        if progress:
+            progress.step(len(batch))
 
 
 def check(paths: list[str], config: Optional[Options] = None, progress=None, show_spawns: bool = False, closed: bool = False) -> Report:
     """`closed`: the files are the whole program (trace's import closure), so the search for a
     function's callers reads only them, never every file under their folders."""
-    config = config or Options()
+    with fewer_collections():
+        return _check(paths, config or Options(), progress, show_spawns, closed)
+
+
+def _check(paths: list[str], config: Options, progress, show_spawns: bool, closed: bool) -> Report:
     found = find_files(paths, config.exclude)
     files = found.files
     if progress:
@@ -85,7 +116,20 @@ def check(paths: list[str], config: Optional[Options] = None, progress=None, sho
     cache, cache_problem = make_cache(config)
     trees = split_trees(files)
     seeds = [f for tree in trees for f in tree.seeds]
-    results = iter(summarise_all(seeds, config, progress, cache))
+    # One pool for the run: it summarises the seeds, then the subclass users of each tree.
+    with open_pool(config, len(seeds)) or contextlib.nullcontext() as pool:
+        report = _check_trees(trees, seeds, config, progress, cache, pool, show_spawns, closed)
+    errors = {e.path: e for e in found.errors + ([cache_problem] if cache_problem else [])}
+    for err in report.errors:
+        errors.setdefault(err.path, err)
+    report.errors = sorted(errors.values(), key=lambda e: e.path)
+    report.findings.sort(key=Finding.sort_key)
+    report.files_checked = len(files)
+    return report
+
+
+def _check_trees(trees, seeds: list[str], config: Options, progress, cache, pool, show_spawns: bool, closed: bool) -> Report:
+    results = iter(summarise_all(seeds, config, progress, cache, pool))
     report = Report(spawns=[] if show_spawns else None)
     for tree in trees:
         project = Project(tree.seeds + tree.extra, config.max_file_size, cache, config.exclude)
@@ -98,37 +142,45 @@ def check(paths: list[str], config: Optional[Options] = None, progress=None, sho
             project.add(project_module(project, path), result)
             if result is None:
                 quiet.append(path)
-        _add_subclass_users(project, quiet, config, cache)
+        _add_subclass_users(project, quiet, config, cache, pool)
         part = analyse_project(project, config, show_spawns=show_spawns)
         report.findings += part.findings
         report.errors += part.errors
         if part.spawns is not None:
             report.spawns += part.spawns
-    errors = {e.path: e for e in found.errors + ([cache_problem] if cache_problem else [])}
-    for err in report.errors:
-        errors.setdefault(err.path, err)
-    report.errors = sorted(errors.values(), key=lambda e: e.path)
-    report.findings.sort(key=Finding.sort_key)
-    report.files_checked = len(files)
     return report
 
 
-def _add_subclass_users(project: Project, quiet: list[str], config: Options, cache) -> None:
+def _summarise_unhinted(args):
+    path, max_bytes, cache = args
+    with fewer_collections():
+        return summarise_file(path, max_bytes, require_hint=False, cache=cache)
+
+
+def _add_subclass_users(project: Project, quiet: list[str], config: Options, cache, pool=None) -> None:
     """Summarise the skipped files that name a Thread subclass of the project: they start
-    threads without spelling "Thread" (`Cruncher(n).start()`)."""
+    threads without spelling "Thread" (`Cruncher(n).start()`). In the worker processes if
+    there are some: they idle while this process links."""
     if not quiet:
         return
     names = thread_subclass_names(Resolver(project), list(project.loaded()))
     if not names:
         return
     pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    users = []
     for path in quiet:
         try:
             data = read_limited(path, config.max_file_size)
         except ReadError:
             continue  # it was read a moment ago; a file that changed since is not worth a diagnostic
         if pattern.search(data):
-            project.add(project_module(project, path), summarise_file(path, config.max_file_size, require_hint=False, cache=cache))
+            users.append(path)
+    if pool is not None and len(users) > 1:
+        results = pool.map(_summarise_unhinted, [(path, config.max_file_size, cache) for path in users])
+    else:
+        results = (summarise_file(path, config.max_file_size, require_hint=False, cache=cache) for path in users)
+    for path, result in zip(users, results):
+        project.add(project_module(project, path), result)
 
 
 _FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t]+)", re.M)

@@ -25,6 +25,7 @@ from gil_advisor.static.spawn_forms import (
 )
 from gil_advisor.static.summary import CallRec, ClassRec, FunctionRec, LoopRec, ModuleSummary, SpawnRec
 from gil_advisor.static.syntax import dotted, is_spin_body
+from gil_advisor.static.walk import walk
 
 GATHERS = frozenset({"asyncio.gather", "asyncio.wait"})
 ENTRY_RUNNERS = frozenset({"asyncio.run"})
@@ -631,17 +632,19 @@ def _finish(extractor: Extractor, source: str) -> ModuleSummary:
 
 
 def extract(
-    module: cst.Module, module_name: str, path: str, is_package: bool, source: str, tree: Optional[ast.AST] = None
+    module: cst.Module, module_name: str, path: str, is_package: bool, source: str, tree: Optional[ast.AST] = None,
+    positions: Optional[AstPositions] = None,
 ) -> ModuleSummary:
+    """`positions`: AstPositions(tree, source) if the caller made them already."""
     if tree is not None:
         try:
-            extractor = Extractor(module_name, path, is_package, AstPositions(tree, source))
-            module.visit(extractor)
+            extractor = Extractor(module_name, path, is_package, positions if positions is not None else AstPositions(tree, source))
+            walk(module, extractor)
             extractor.positions.check_consumed()
             return _finish(extractor, source)
         except PositionMismatch:
             pass
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     extractor = Extractor(module_name, path, is_package, CstPositions(wrapper))
-    wrapper.module.visit(extractor)
+    walk(wrapper.module, extractor)
     return _finish(extractor, source)

@@ -45,9 +45,12 @@ class AstPositions:
     def __init__(self, tree: ast.AST, source: str):
         lines = source_lines(source)
         found: dict[type, list] = {c: [] for c in _POSITIONED}
+        deepest = 0
         stack = [(tree, 0)]
         while stack:
             node, depth = stack.pop()
+            if depth > deepest:
+                deepest = depth
             kind = _AST_KIND.get(type(node))
             if kind is not None:
                 line, col = node.lineno, node.col_offset
@@ -65,6 +68,7 @@ class AstPositions:
                 found[kind].append((line, col, depth, extra))
             for child in ast.iter_child_nodes(node):
                 stack.append((child, depth + 1))
+        self.depth = deepest  # how deep the tree nests (the parse's guard reads it: one walk, not two)
         self.queues = {k: sorted(v, key=lambda e: e[:3]) for k, v in found.items()}
         self.taken = {k: 0 for k in found}
         self._function_lines: dict[int, tuple[int, int]] = {}  # id(node) -> (first line, body line)

@@ -217,9 +217,11 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
         raise SourceError(f"syntax error: {exc}") from None
     import libcst as cst  # here, not at the top: a run whose files are all cached never needs it
 
-    from gil_advisor.static.extract import extract
+    from gil_advisor.static.extract import AstPositions, extract
 
-    depth = _max_depth(tree) if tree is not None else 0
+    positions = AstPositions(tree, text) if tree is not None else None
+    # named as the first level over the limit, as it always was (not how deep the tree goes)
+    depth = min(positions.depth, MAX_DEPTH + 1) if positions is not None else 0
     if depth > MAX_DEPTH:
         raise SourceError(f"skipped: nested {depth} levels deep, over the analyzer's limit of {MAX_DEPTH}")
     if tree is None and not _shallow(text):
@@ -238,7 +240,7 @@ def parse_and_extract(path: str, text: str, module: str, is_package: bool) -> Mo
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 10_000))
-        return extract(module_node, module, path, is_package, text, tree)
+        return extract(module_node, module, path, is_package, text, tree, positions)
     except RecursionError:
         raise SourceError("skipped: too deeply nested for the analyzer") from None
     finally:
@@ -263,21 +265,6 @@ def _shallow(text: str, limit: int = MAX_DEPTH // 4) -> bool:
     except (tokenize.TokenError, SyntaxError, ValueError, RecursionError):
         return False
     return True
-
-
-def _max_depth(tree: ast.AST) -> int:
-    """Deepest nesting of the tree, iteratively (a recursive walk would overflow first)."""
-    deepest = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, d = stack.pop()
-        if d > deepest:
-            deepest = d
-            if deepest > MAX_DEPTH:
-                return deepest
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, d + 1))
-    return deepest
 
 
 def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) -> Union[ModuleSummary, FileError, None]:
@@ -333,6 +320,7 @@ class Project:
         # Where to look for modules that were not passed in (pre-commit and flake8 give us
         # single files): the folders above each file's top-level package.
         self._absent: set[str] = set()
+        self._listings: dict[str, Optional[frozenset]] = {}  # folder -> its names, lower case (_may_be_file)
         self._roots_discovered = False
         self._lazy = True
         self.roots = sorted({_root_of(src.path, module) for module, src in self.files.items()})
@@ -387,19 +375,46 @@ class Project:
         if module in self._absent:
             return False
         rel = module.replace(".", os.sep)
+        parts = module.split(".")
+        as_file, as_package = parts[:-1] + [parts[-1] + ".py"], parts + ["__init__.py"]
         for root in self.roots:
-            for candidate in (os.path.join(root, rel + ".py"), os.path.join(root, rel, "__init__.py")):
-                if os.path.isfile(candidate):
+            for candidate, names in ((os.path.join(root, rel + ".py"), as_file), (os.path.join(root, rel, "__init__.py"), as_package)):
+                if self._may_be_file(root, names) and os.path.isfile(candidate):
                     self.files[module] = SourceFile(candidate, module, candidate.endswith("__init__.py"))
                     return True
         for root in self.library_roots:
-            for candidate in (os.path.join(root, rel + ".py"), os.path.join(root, rel, "__init__.py")):
-                if os.path.isfile(candidate):
+            for candidate, names in ((os.path.join(root, rel + ".py"), as_file), (os.path.join(root, rel, "__init__.py"), as_package)):
+                if self._may_be_file(root, names) and os.path.isfile(candidate):
                     self.files[module] = SourceFile(candidate, module, candidate.endswith("__init__.py"))
                     self._library.add(module)
                     return True
         self._absent.add(module)
         return False
+
+    def _may_be_file(self, root: str, names: list[str]) -> bool:
+        """False only when a folder's listing on the way down from `root` lacks the next name in
+        any letter case, so `isfile` would say False on any file system; True: ask `isfile`.
+        Most dotted names looked up are not modules, and listings of the few folders that exist
+        answer them all (only folders that exist are listed and kept)."""
+        directory = root
+        for name in names:
+            if not name.isascii() or name in ("", ".", "..") or os.sep in name or (os.altsep and os.altsep in name):
+                return True  # a name a file system may normalise (macOS), or not a plain name
+            listing = self._listings.get(directory, False)
+            if listing is False:
+                try:
+                    listing = frozenset(n.lower() for n in os.listdir(directory))
+                except (FileNotFoundError, NotADirectoryError):
+                    listing = frozenset()
+                except (OSError, ValueError):
+                    listing = None  # unreadable: each file is asked about
+                self._listings[directory] = listing
+            if listing is None:
+                return True
+            if name.lower() not in listing:
+                return False
+            directory = os.path.join(directory, name)
+        return True
 
     def is_library(self, module: str) -> bool:
         """Was the module found among the installed dependencies, not the project?"""

@@ -54,10 +54,22 @@ class Resolver:
         self._subclass_methods: dict[tuple[str, str], Optional[FunctionHandle]] = {}
         self._mentioned: set[str] = set()
         self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}
+        self._canonical: dict[str, tuple[Optional[ModuleSummary], str]] = {}
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
         """Follow re-exports (`from .workers import crunch` in __init__) to the definition."""
+        hit = self._canonical.get(qualified)
+        if hit is not None:
+            return hit
+        found = self._follow(qualified)
+        # A summary found stays found. Not finding one is final only when modules could be
+        # parsed on the way: inside no_lazy_parsing, a module not parsed yet may be later.
+        if found[0] is not None or self.project._lazy:
+            self._canonical[qualified] = found
+        return found
+
+    def _follow(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
         for _ in range(MAX_ALIAS_HOPS):
             split = self.project.split_module(qualified)
             if split is None:
