@@ -230,3 +230,28 @@ def test_memory_cache_parses_an_imported_module_once_for_many_files(tmp_path, mo
     # keyed by content: an edit to the helper is seen at once
     (tmp_path / "helper.py").write_text("def crunch(n):\n    return n\n")
     assert check_source(users[0], _USER, cache=cache).findings == []
+
+
+def test_warm_run_reads_the_cache_here_and_starts_no_worker_processes(tmp_path, monkeypatch):
+    """Only files that need parsing go to worker processes: a warm run (and trace's warm
+    static pass) starts none, and parses nothing."""
+    from dataclasses import replace
+
+    from gil_advisor.static import engine, project
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "helper.py").write_text(_HELPER_CPU)
+    for i in range(engine.PARALLEL_THRESHOLD + 6):
+        (src / f"user{i}.py").write_text(_USER if i % 3 == 0 else f"x = {i}\n")
+    config = replace(Config(), cache_dir=str(tmp_path / "cache"), jobs=2)
+    asked = []
+    real_pool = engine.open_pool
+    monkeypatch.setattr(engine, "open_pool", lambda cfg, n: asked.append(n) or real_pool(cfg, n))
+    cold = check([str(src)], config)
+    parsed = []
+    real = project.parse_and_extract
+    monkeypatch.setattr(project, "parse_and_extract", lambda path, *a: parsed.append(path) or real(path, *a))
+    warm = check([str(src)], config)
+    assert warm.findings == cold.findings and len(cold.findings) == 24
+    assert asked[0] > 0 and asked[1] == 0 and parsed == []

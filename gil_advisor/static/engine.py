@@ -14,7 +14,7 @@ from gil_advisor.sourcefile import ReadError, read_limited, size_message
 from gil_advisor.static.cache import Cache, open_cache
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
 from gil_advisor.static.environment import library_roots
-from gil_advisor.static.project import Project, SourceError, find_files, split_trees, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
+from gil_advisor.static.project import NOT_CACHED, Project, SourceError, find_files, split_trees, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
 from gil_advisor.static.refs import MethodRef, NameRef
 from gil_advisor.static.resolve import FunctionHandle, Resolver
 from gil_advisor.static.rules import ALL_RULES
@@ -84,8 +84,29 @@ def open_pool(config: Options, n_files: int):
     return ProcessPoolExecutor(max_workers=jobs)
 
 
-def summarise_all(files: list[str], config: Options, progress=None, cache=None, pool=None):
-    """Results in file order, in the worker processes of `pool` if there is one."""
+def cached_results(files: list[str], config: Options, cache) -> dict:
+    """path -> result for the files the cache (or the pre-check) answers without parsing."""
+    out = {}
+    if cache is None:
+        return out
+    for f in files:
+        result = summarise_file(f, config.max_file_size, require_hint=True, cache=cache, parse=False)
+        if result is not NOT_CACHED:
+            out[f] = result
+    return out
+
+
+def summarise_all(files: list[str], config: Options, progress=None, cache=None, pool=None, known=None):
+    """Results in file order, in the worker processes of `pool` if there is one; `known`
+    (from cached_results) answers files without sending them anywhere."""
+    if known:
+        rest = [f for f in files if f not in known]
+        fresh = iter(summarise_all(rest, config, None, cache, pool))
+        for f in files:
+            yield known[f] if f in known else next(fresh)
+            if progress:
+                progress.step(1)
+        return
     if pool is None:
         for f in files:
             yield summarise_file(f, config.max_file_size, require_hint=True, cache=cache)
@@ -116,9 +137,12 @@ def _check(paths: list[str], config: Options, progress, show_spawns: bool, close
     cache, cache_problem = make_cache(config)
     trees = split_trees(files)
     seeds = [f for tree in trees for f in tree.seeds]
+    # The cache is read here first: worker processes only pay for files that need parsing
+    # (a warm run, or trace's warm static pass, starts none).
+    known = cached_results(seeds, config, cache)
     # One pool for the run: it summarises the seeds, then the subclass users of each tree.
-    with open_pool(config, len(seeds)) or contextlib.nullcontext() as pool:
-        report = _check_trees(trees, seeds, config, progress, cache, pool, show_spawns, closed)
+    with open_pool(config, len(seeds) - len(known)) or contextlib.nullcontext() as pool:
+        report = _check_trees(trees, seeds, config, progress, cache, pool, show_spawns, closed, known)
     errors = {e.path: e for e in found.errors + ([cache_problem] if cache_problem else [])}
     for err in report.errors:
         errors.setdefault(err.path, err)
@@ -128,8 +152,8 @@ def _check(paths: list[str], config: Options, progress, show_spawns: bool, close
     return report
 
 
-def _check_trees(trees, seeds: list[str], config: Options, progress, cache, pool, show_spawns: bool, closed: bool) -> Report:
-    results = iter(summarise_all(seeds, config, progress, cache, pool))
+def _check_trees(trees, seeds: list[str], config: Options, progress, cache, pool, show_spawns: bool, closed: bool, known=None) -> Report:
+    results = iter(summarise_all(seeds, config, progress, cache, pool, known))
     report = Report(spawns=[] if show_spawns else None)
     for tree in trees:
         project = Project(tree.seeds + tree.extra, config.max_file_size, cache, config.exclude)

@@ -267,8 +267,13 @@ def _shallow(text: str, limit: int = MAX_DEPTH // 4) -> bool:
     return True
 
 
-def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) -> Union[ModuleSummary, FileError, None]:
-    """The unit of work that runs in a worker process and is cached: plain data out."""
+NOT_CACHED = object()  # summarise_file(parse=False) on a cache miss
+
+
+def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None, parse: bool = True):
+    """The unit of work that runs in a worker process and is cached: plain data out
+    (a ModuleSummary, a FileError or None). `parse=False` answers from the cache only and
+    gives NOT_CACHED where the file would have to be parsed."""
     module, is_package = module_name_for(path)
     try:
         data = read_bytes(path, max_bytes)
@@ -286,6 +291,8 @@ def summarise_file(path: str, max_bytes: int, require_hint: bool, cache=None) ->
         hit = cache.get(key, path)
         if hit is not False:
             return hit
+    if not parse:
+        return NOT_CACHED
     try:
         result: Union[ModuleSummary, FileError] = parse_and_extract(path, decode(data), module, is_package)
     except SourceError as exc:
