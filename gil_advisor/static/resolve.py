@@ -177,6 +177,14 @@ class Resolver:
                 return FunctionHandle(summary, summary.functions[rec.methods[name]])
         return None
 
+    def _loaded_subclasses(self, cls_q: str) -> Iterator[str]:
+        """Full names of the loaded classes that have `cls_q` in their MRO (not itself)."""
+        for summary in list(self.project.loaded()):
+            for crec in summary.classes.values():
+                full = self.full(summary, crec.qualname)
+                if full != cls_q and any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
+                    yield full
+
     def method_in_subclasses(self, cls_q: str, name: str) -> Optional[FunctionHandle]:
         """`self.invoke()` in a mixin: the method as a loaded subclass of `cls_q` has it."""
         key = (cls_q, name)
@@ -184,14 +192,8 @@ class Resolver:
             return self._subclass_methods[key]
         found = None
         self._load_subclass_modules(cls_q.rsplit(".", 1)[-1])
-        for summary in list(self.project.loaded()):
-            for crec in summary.classes.values():
-                full = self.full(summary, crec.qualname)
-                if full == cls_q or not any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
-                    continue
-                found = self.method(full, name)
-                if found is not None:
-                    break
+        for full in self._loaded_subclasses(cls_q):
+            found = self.method(full, name)
             if found is not None:
                 break
         self._subclass_methods[key] = found
@@ -244,14 +246,10 @@ class Resolver:
                 break
             short |= below
         found: list[FunctionHandle] = []
-        for summary in list(self.project.loaded()):
-            for crec in summary.classes.values():
-                full = self.full(summary, crec.qualname)
-                if full == cls_q or not any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
-                    continue
-                handle = self.method(full, name)
-                if handle is not None and not self.is_abstract(handle) and handle not in found:
-                    found.append(handle)
+        for full in self._loaded_subclasses(cls_q):
+            handle = self.method(full, name)
+            if handle is not None and not self.is_abstract(handle) and handle not in found:
+                found.append(handle)
         self._concrete[key] = found[:MAX_OVERRIDES]
         return self._concrete[key]
 
