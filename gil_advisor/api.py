@@ -9,14 +9,15 @@ from gil_advisor.static.engine import check as _check
 from gil_advisor.static.engine import check_source as _check_source
 
 
-def check(paths: Sequence[str], options: Optional[Options] = None, closed: bool = False) -> Report:
+def check(paths: Sequence[str], options: Optional[Options] = None, closed: bool = False, inputs: Optional[set] = None) -> Report:
     """Analyse the Python files under `paths` (never importing them) and return the report.
     Without `options`, the defaults (no configuration file is read, no cache). `closed`: the
-    files are the whole program; callers are looked for in them only."""
+    files are the whole program; callers are looked for in them only. `inputs`, if given,
+    receives the other files and folders the answer depends on."""
     from gil_advisor.file_filters import apply_per_file_ignores
 
     options = options or Options()
-    return apply_per_file_ignores(_check(list(paths), options, closed=closed), options)
+    return apply_per_file_ignores(_check(list(paths), options, closed=closed, inputs=inputs), options)
 
 
 def check_source(filename: str, text: str, options: Optional[Options] = None, apply_noqa: bool = True) -> Report:

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from gil_advisor.runtime.static_pass import closure_roots, import_closure
 
@@ -267,3 +266,110 @@ def test_callers_are_searched_in_the_closure_only(tmp_path):
     rep = trace(tmp_path, "--no-cache", str(proj / "main.py"))
     assert rep["static"]["paths"] == [str(proj / "main.py")]
     assert {f["worker"] for f in rep["findings"]} == {"main.crunch"}, rep["findings"]
+
+
+# -- the closure's findings, stored whole (issue 13: nothing twice) ---------------------------
+
+IN_PROCESS = r'''
+import json, sys
+import gil_advisor.cli
+try:
+    gil_advisor.cli.main(["trace", "-q", "--cache-dir", sys.argv[1], "--json", sys.argv[2], sys.argv[3]])
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m.startswith(("gil_advisor.static.", "libcst")))
+print(json.dumps(loaded))
+'''
+
+
+def trace_in_process(tmp_path, cache, script, cwd):
+    """trace run by a fresh interpreter that then prints which static modules it loaded."""
+    out = tmp_path / "inproc.json"
+    p = subprocess.run([sys.executable, "-c", IN_PROCESS, str(cache), str(out), str(script)],
+                       cwd=cwd, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    return json.loads(out.read_text()), json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_a_warm_trace_reuses_the_closures_findings_and_loads_no_analysis(tmp_path):
+    proj = make_project(tmp_path)
+    cache = tmp_path / "cache"
+    first, loaded_cold = trace_in_process(tmp_path, cache, proj / "main.py", proj)
+    assert first["static"]["reused"] is False and "gil_advisor.static.classify" in loaded_cold
+    again, loaded = trace_in_process(tmp_path, cache, proj / "main.py", proj)
+    assert again["static"]["reused"] is True
+    assert [f["worker"] for f in again["findings"]] == [f["worker"] for f in first["findings"]] == ["pkg.workers.crunch"]
+    def static_part(f):  # the run's own measurements differ from run to run
+        return {k: v for k, v in f.items() if k not in ("verdict", "measured", "reason")}
+
+    assert static_part(again["findings"][0]) == static_part(first["findings"][0])
+    # only the cache and where dependencies live: no linker, classifier, rules or parser
+    assert loaded == ["gil_advisor.static.cache", "gil_advisor.static.environment"], loaded
+
+
+def test_stored_findings_are_not_used_once_a_file_they_came_from_changes(tmp_path):
+    proj = make_project(tmp_path)
+    cache = tmp_path / "cache"
+    assert trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))["static"]["reused"] is False
+    workers = proj / "pkg" / "workers.py"
+    workers.write_text(WORKERS.replace("total += i * i", "pass"))  # no loop work: no finding
+    rep = trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))
+    assert rep["static"]["reused"] is False and rep["findings"] == []
+
+
+def test_stored_findings_follow_a_dependency_outside_the_closure(tmp_path):
+    # The worker lives in the project's .venv: not in the closure (project files only), but
+    # check follows it there; editing it must drop the stored answer.
+    proj = tmp_path / "proj"
+    site = proj / ".venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    (proj / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (site / "slowdep.py").write_text(WORKERS.split("def run_all")[0])
+    (proj / "main.py").write_text(
+        "import os, sys, threading\n"
+        "sys.path.insert(0, os.path.join(os.path.dirname(__file__), '.venv/lib/python3.11/site-packages'))\n"
+        "import slowdep\n\n"
+        "ts = [threading.Thread(target=slowdep.crunch, args=(1000,)) for _ in range(2)]\n"
+        "for t in ts:\n    t.start()\nfor t in ts:\n    t.join()\n"
+    )
+    cache = tmp_path / "cache"
+    cold = trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))
+    assert [f["worker"] for f in cold["findings"]] == ["slowdep.crunch"], cold["static"]
+    assert trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))["static"]["reused"] is True
+    (site / "slowdep.py").write_text("import time\n\n\ndef crunch(n):\n    time.sleep(0.001)\n")
+    rep = trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))
+    assert rep["static"]["reused"] is False and rep["findings"] == []
+
+
+def test_a_damaged_stored_answer_is_a_miss(tmp_path):
+    from gil_advisor.runtime import closure_cache
+    from gil_advisor.static.cache import open_cache
+
+    cache, why = open_cache(str(tmp_path / "c"), "fp")
+    assert why is None
+    for bad in ([1, 2], {"version": 1}, {"version": 1, "inputs": [["x", None]], "findings": [{"code": 5}], "errors": []},
+                {"version": 1, "inputs": "nope", "findings": [], "errors": []},
+                {"version": 1, "inputs": [], "findings": [], "errors": [{"path": "p"}]}):
+        cache.put_data("k" * 64, closure_cache.FIELD, bad)
+        assert closure_cache.load(cache, "k" * 64) is None, bad
+    cache.put_data("k" * 64, closure_cache.FIELD, {"version": 1, "inputs": [], "findings": [], "errors": []})
+    assert closure_cache.load(cache, "k" * 64) == ([], [])
+
+
+def test_modules_deferred_until_after_the_run_import_nothing_new():
+    # After the program has run, sys.path[0] is its folder: a module imported then must not
+    # need anything (json, libcst, ...) that the tracer did not import before the program started.
+    code = (
+        "import sys, importlib\n"
+        "import gil_advisor.cli, gil_advisor.runtime.cli as rc\n"
+        "rc.import_tracer_modules(rc.ReportPaths())\n"
+        "from gil_advisor.runtime import static_pass, closure_cache\n"
+        "from gil_advisor.static import cache, environment\n"
+        "before = set(sys.modules)\n"
+        "from gil_advisor.runtime.advice import DEFERRED_STATIC_MODULES\n"
+        "for m in DEFERRED_STATIC_MODULES: importlib.import_module(m)\n"
+        "print(sorted(m for m in set(sys.modules) - before if not m.startswith('gil_advisor.')))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"

@@ -241,7 +241,7 @@ def test_undecodable_names_keep_the_html_and_the_timeline(tmp_path):
     script = os.fsdecode(b"caf\xe9.py")
     (tmp_path / script).write_text(
         "import threading, time\n"
-        "def w():\n    time.sleep(0.05)\n"
+        "def w():\n    time.sleep(0.3)\n"
         "t = threading.Thread(target=w, name='bad\\ud800name')\n"
         "t.start(); t.join()\nprint('ran')\n"
     )

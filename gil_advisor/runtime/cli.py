@@ -124,8 +124,9 @@ def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
         return [], {"source": "none", "reason": f"static analysis failed: {type(e).__name__}: {e}"}
 
 
-def import_tracer_modules() -> None:
-    """Import now whatever the tracer uses after the program has run.
+def import_tracer_modules(paths: "ReportPaths") -> None:
+    """Import now whatever the tracer uses after the program has run, and the writers of the
+    report files asked for (only those: the HTML and SARIF writers are a tenth of the start-up).
 
     The program's folder goes to sys.path[0] just before it starts; a lazy import after that
     would find the program's own json.py (or tempfile.py, libcst.py...) instead (issue 11.9).
@@ -134,7 +135,12 @@ def import_tracer_modules() -> None:
     import traceback  # noqa: F401
 
     from gil_advisor import atomic  # noqa: F401
-    from gil_advisor.runtime import html_report, report, timeline, verdict  # noqa: F401
+    from gil_advisor.runtime import report, timeline, verdict  # noqa: F401
+
+    if paths.html:
+        from gil_advisor.runtime import html_report  # noqa: F401
+    if paths.sarif:
+        from gil_advisor.runtime import sarif_report  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -201,12 +207,12 @@ def _wait_for_threads() -> bool:
 
 def run(args: argparse.Namespace) -> int:
     err = sys.stderr
-    import_tracer_modules()
     try:
         paths = resolve_report_paths(args)
     except ValueError as e:
         _err(err, str(e))
         return 2
+    import_tracer_modules(paths)
     runner = TargetRunner("module" if args.as_module else "script", args.target, list(args.target_args or []))
     try:
         runner.locate()

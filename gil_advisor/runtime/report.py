@@ -27,7 +27,6 @@ from gil_advisor.runtime.model import (
 )
 from gil_advisor.runtime.projection import project
 from gil_advisor.runtime.sampler import GIL_CONTENDED_S
-from gil_advisor.runtime import html_report, sarif_report  # noqa: F401  # registered writers
 from gil_advisor.runtime.timeline import chrome_trace
 
 OTHER_CPUS_MAX_ERROR = 0.25  # CPUs: /proc/stat counts in ticks; a shorter run is too short to tell
@@ -212,6 +211,8 @@ def render_timeline(report: TraceReport, **_options) -> str:
 
 
 def render_html(report: TraceReport, **_options) -> str:
+    from gil_advisor.runtime import html_report  # imported before the run when --html is given
+
     return html_report.render_html(report)
 
 

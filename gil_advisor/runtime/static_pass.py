@@ -224,15 +224,33 @@ def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict]
     """(findings, what the report says about the static pass) for the program's closure."""
     t0 = time.perf_counter()
     config = load_config(os.path.dirname(entry), options)
-    from gil_advisor.static.engine import make_cache
+    from gil_advisor.static.cache import make_cache
 
     cache, _ = make_cache(config)  # a cache that cannot be used is reported by check below
     closure = import_closure(entry, closure_roots(path0), config.max_file_size, cache=cache)
-    from gil_advisor import api
+    from gil_advisor.runtime import closure_cache
 
-    rep = api.check(closure.files, config, closed=True)
-    return list(rep.findings), {
+    entry_key = None
+    if cache is not None:
+        from gil_advisor.static.environment import library_roots
+
+        # where dependencies are followed from is part of the question, not of the answer
+        libraries = library_roots(closure.roots, config.python)[0] if config.follow_dependencies else []
+        entry_key = closure_cache.key([*closure.files, "--libraries", *libraries], config, cache.salt)
+    stored = closure_cache.load(cache, entry_key) if entry_key else None
+    if stored is not None:
+        findings, errors = stored
+    else:
+        from gil_advisor import api
+
+        inputs: set = set()
+        rep = api.check(closure.files, config, closed=True, inputs=inputs)
+        findings, errors = list(rep.findings), list(getattr(rep, "errors", []))
+        if entry_key:
+            closure_cache.store(cache, entry_key, findings, errors, inputs - set(closure.files))
+    return findings, {
         "source": "api.check",
+        "reused": stored is not None,
         "scope": "import closure",
         "paths": closure.files,
         "roots": closure.roots,
@@ -241,5 +259,5 @@ def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict]
         "cache_dir": config.cache_dir or None,
         "parsed_with_libcst": "libcst" in sys.modules,
         "seconds": round(time.perf_counter() - t0, 4),
-        "errors": [e.to_dict() for e in getattr(rep, "errors", [])],
+        "errors": [e.to_dict() for e in errors],
     }

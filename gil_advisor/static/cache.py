@@ -12,13 +12,19 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from gil_advisor import __version__
 from gil_advisor.finding import FileError
 from gil_advisor.sourcefile import ReadError, read_limited
-from gil_advisor.static.refs import _RefBase as RefBase
-from gil_advisor.static.summary import ModuleSummary, validate_summary
+
+if TYPE_CHECKING:
+    from gil_advisor.config import Options
+    from gil_advisor.static.summary import ModuleSummary
+
+# The summary and ref classes are imported where entries are read: trace's warm start reads
+# only plain data from this cache (its closure's imports, its stored findings), and those 18
+# dataclasses are a tenth of its start-up.
 
 FORMAT = 5  # bumped whenever the serialised ModuleSummary changes
 
@@ -60,9 +66,13 @@ def _is(value: Any, types) -> bool:
 
 
 def validate_ref(ref: Any, depth: int = 0) -> None:
-    if isinstance(ref, RefBase):
-        return  # built by refs.ref_from_json, which checks every field of its kind as it goes
-    _require(isinstance(ref, dict) and depth < MAX_REF_NESTING, "ref")
+    if not isinstance(ref, dict):
+        from gil_advisor.static.refs import _RefBase
+
+        # built by refs.ref_from_json, which checks every field of its kind as it goes
+        _require(isinstance(ref, _RefBase), "ref")
+        return
+    _require(depth < MAX_REF_NESTING, "ref")
     spec = REF_FIELDS.get(ref.get("t"))
     _require(spec is not None, f"ref kind {ref.get('t')!r}")
     for key, kind in spec.items():
@@ -83,6 +93,8 @@ def _strings(values: Any) -> bool:
 def validate_entry(s: ModuleSummary) -> None:
     """Everything the linker and the rules read, beyond `validate_summary`: every ref has the
     fields of its kind, every scalar its type (a ref without "q" must miss, not raise later)."""
+    from gil_advisor.static.summary import validate_summary
+
     validate_summary(s)
     _require(isinstance(s.main_guarded, bool), "main_guarded")
     for ref in s.names.values():
@@ -159,6 +171,8 @@ class Cache:
         try:
             if "error" in entry:
                 return FileError(path, str(entry["error"])) if isinstance(entry["error"], str) else False
+            from gil_advisor.static.summary import ModuleSummary
+
             summary = ModuleSummary.from_json(entry["summary"])
             validate_entry(summary)
             if summary.path != path:
@@ -231,6 +245,14 @@ def open_cache(directory: str, fingerprint: str) -> tuple[Optional[Cache], Optio
     return Cache.for_config(path, fingerprint), None
 
 
+def make_cache(config: "Options") -> tuple[Optional[Cache], Optional[FileError]]:
+    """The run's cache, or why there is none (reported once, beside the file diagnostics)."""
+    if not config.cache_dir:
+        return None, None
+    cache, why = open_cache(config.cache_dir, config.fingerprint())
+    return cache, FileError(config.cache_dir, why) if why else None
+
+
 def _write_new(path: str, text: str) -> None:
     with open(path, "x", encoding="ascii") as fh:  # "x": never over an existing file
         fh.write(text)
@@ -244,7 +266,7 @@ def _is_ours(directory: str) -> bool:
     return tag.startswith(TAG_SIGNATURE.encode()) and b"gil-advisor" in tag
 
 
-__all__ = ["Cache", "open_cache", "validate_entry"]
+__all__ = ["Cache", "make_cache", "open_cache", "validate_entry"]
 
 
 MAX_MEMORY_ENTRIES = 4096

@@ -11,7 +11,7 @@ from gil_advisor.config import Options
 from gil_advisor.finding import Evidence, FileError, Finding, Location, Report, SpawnSite
 from gil_advisor.knowledge import Knowledge
 from gil_advisor.sourcefile import ReadError, read_limited, size_message
-from gil_advisor.static.cache import Cache, open_cache
+from gil_advisor.static.cache import Cache, make_cache, open_cache  # noqa: F401  # make_cache: used by callers of the engine
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
 from gil_advisor.static.environment import library_roots
 from gil_advisor.static.project import NOT_CACHED, Project, SourceError, find_files, split_trees, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
@@ -66,14 +66,6 @@ def _summarise_batch(args):
         return [summarise_file(p, max_bytes, require_hint=True, cache=cache) for p in paths]
 
 
-def make_cache(config: Options) -> tuple[Optional[Cache], Optional[FileError]]:
-    """The run's cache, or why there is none (reported once, beside the file diagnostics)."""
-    if not config.cache_dir:
-        return None, None
-    cache, why = open_cache(config.cache_dir, config.fingerprint())
-    return cache, FileError(config.cache_dir, why) if why else None
-
-
 def open_pool(config: Options, n_files: int):
     """The run's worker processes, or None when one process is faster (our own advice)."""
     jobs = worker_count(config.jobs, n_files)
@@ -122,14 +114,19 @@ def summarise_all(files: list[str], config: Options, progress=None, cache=None, 
             progress.step(len(batch))
 
 
-def check(paths: list[str], config: Optional[Options] = None, progress=None, show_spawns: bool = False, closed: bool = False) -> Report:
+def check(
+    paths: list[str], config: Optional[Options] = None, progress=None, show_spawns: bool = False,
+    closed: bool = False, inputs: Optional[set] = None,
+) -> Report:
     """`closed`: the files are the whole program (trace's import closure), so the search for a
-    function's callers reads only them, never every file under their folders."""
+    function's callers reads only them, never every file under their folders. `inputs`, if
+    given, receives every file and folder the answer was read from beyond `paths` (the
+    modules followed, the folders listed to find them), for a cache of the whole answer."""
     with fewer_collections():
-        return _check(paths, config or Options(), progress, show_spawns, closed)
+        return _check(paths, config or Options(), progress, show_spawns, closed, inputs)
 
 
-def _check(paths: list[str], config: Options, progress, show_spawns: bool, closed: bool) -> Report:
+def _check(paths: list[str], config: Options, progress, show_spawns: bool, closed: bool, inputs: Optional[set] = None) -> Report:
     found = find_files(paths, config.exclude)
     files = found.files
     if progress:
@@ -142,7 +139,7 @@ def _check(paths: list[str], config: Options, progress, show_spawns: bool, close
     known = cached_results(seeds, config, cache)
     # One pool for the run: it summarises the seeds, then the subclass users of each tree.
     with open_pool(config, len(seeds) - len(known)) or contextlib.nullcontext() as pool:
-        report = _check_trees(trees, seeds, config, progress, cache, pool, show_spawns, closed, known)
+        report = _check_trees(trees, seeds, config, progress, cache, pool, show_spawns, closed, known, inputs)
     errors = {e.path: e for e in found.errors + ([cache_problem] if cache_problem else [])}
     for err in report.errors:
         errors.setdefault(err.path, err)
@@ -152,7 +149,7 @@ def _check(paths: list[str], config: Options, progress, show_spawns: bool, close
     return report
 
 
-def _check_trees(trees, seeds: list[str], config: Options, progress, cache, pool, show_spawns: bool, closed: bool, known=None) -> Report:
+def _check_trees(trees, seeds: list[str], config: Options, progress, cache, pool, show_spawns: bool, closed: bool, known=None, inputs=None) -> Report:
     results = iter(summarise_all(seeds, config, progress, cache, pool, known))
     report = Report(spawns=[] if show_spawns else None)
     for tree in trees:
@@ -168,11 +165,23 @@ def _check_trees(trees, seeds: list[str], config: Options, progress, cache, pool
                 quiet.append(path)
         _add_subclass_users(project, quiet, config, cache, pool)
         part = analyse_project(project, config, show_spawns=show_spawns)
+        if inputs is not None:
+            inputs.update(consulted(project))
         report.findings += part.findings
         report.errors += part.errors
         if part.spawns is not None:
             report.spawns += part.spawns
     return report
+
+
+def consulted(project: Project) -> set[str]:
+    """The files whose summaries the analysis read and the folders it listed or searched."""
+    out = {project.files[m].path for m in project.summaries if m in project.files}
+    out.update(project.errors)
+    out.update(project._listings)
+    out.update(project.roots)
+    out.update(project.library_roots)
+    return out
 
 
 def _summarise_unhinted(args):
