@@ -248,3 +248,25 @@ def test_unreadable_folder_in_process(tmp_path, monkeypatch):
         assert [e.message for e in report.errors] == ["cannot read directory: Permission denied"], paths
         assert report.errors[0].path == locked
         assert len(report.findings) == 1
+
+
+SHADOWS = ("argparse", "dataclasses", "json", "tomllib", "fnmatch", "tempfile", "pickle", "subprocess")
+
+
+@pytest.mark.parametrize("command", ["check", "trace", "runtime"])
+def test_python_m_never_imports_the_projects_own_modules(tmp_path, command):
+    # `python -m gil_advisor` starts with the current folder on sys.path: a project's argparse.py
+    # or json.py there was imported (run) by check itself before the fix.
+    for name in SHADOWS:
+        (tmp_path / f"{name}.py").write_text(f"open({str(tmp_path / 'ran')!r} + '-{name}', 'w').close()\n")
+    (tmp_path / "prog.py").write_text("print('program ran')\n")
+    args = {
+        "check": ["gil_advisor", "check", "--no-cache", "--no-progress", "."],
+        "trace": ["gil_advisor", "trace", "--no-cache", "-q", "prog.py"],
+        "runtime": ["gil_advisor.runtime", "--no-cache", "-q", "prog.py"],
+    }[command]
+    p = run(args, tmp_path)
+    assert p.returncode in (0, 1), p.stderr
+    assert sorted(x.name for x in tmp_path.glob("ran-*")) == []
+    if command != "check":
+        assert p.stdout == "program ran\n"
