@@ -4,7 +4,7 @@
 
 Workloads (fixed work, each about 2 s plain on the 2-core development VM):
   empty  an empty script: the fixed cost of starting, analysing and reporting
-  cpu    a 4-thread ThreadPoolExecutor over pyperformance's fannkuch
+  cpu    a 4-thread ThreadPoolExecutor over pyperformance's fannkuch (5 calls of size 9)
   io     4 thread pairs sending 64 KiB messages over socket pairs (the GIL is released)
 
 Configurations, per Python:
@@ -107,9 +107,10 @@ PROGRAM = textwrap.dedent(
 
     if __name__ == "__main__":
         kind, n = sys.argv[1], int(sys.argv[2])
+        tasks = int(sys.argv[3]) if len(sys.argv) > 3 else 4
         if kind == "cpu":
             with ThreadPoolExecutor(max_workers=4) as pool:
-                list(pool.map(fannkuch, [n] * 4))
+                list(pool.map(fannkuch, [n] * tasks))
         elif kind == "io":
             threads = [threading.Thread(target=ping_pong, args=(n,)) for _ in range(4)]
             for t in threads:
@@ -168,7 +169,8 @@ def main() -> int:
     ap.add_argument("--python", action="append", default=[], help="an interpreter to measure (repeatable)")
     ap.add_argument("--tools-venv", action="append", default=[], help="a venv with py-spy/gilknocker/libcst (repeatable)")
     ap.add_argument("--workloads", default="empty,cpu,io")
-    ap.add_argument("--cpu-n", type=int, default=SIZES["cpu"], help="fannkuch size (9: ~2 s for 4 threads)")
+    ap.add_argument("--cpu-n", type=int, default=SIZES["cpu"], help="fannkuch size")
+    ap.add_argument("--cpu-tasks", type=int, default=5, help="fannkuch calls over the 4 threads (5 of size 9: ~2 s here)")
     ap.add_argument("--io-n", type=int, default=SIZES["io"], help="round trips per thread pair")
     opts = ap.parse_args()
     sizes = {"empty": 0, "cpu": opts.cpu_n, "io": opts.io_n}
@@ -222,6 +224,8 @@ def main() -> int:
         for label, c in configs.items():
             for wl in workloads:
                 args = [str(empty)] if wl == "empty" else [str(prog), wl, str(sizes[wl])]
+                if wl == "cpu":
+                    args.append(str(opts.cpu_tasks))
                 for name, cmd in c.items():
                     if "{cold}" in cmd:
                         n_cold += 1
