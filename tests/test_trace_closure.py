@@ -303,6 +303,10 @@ def test_a_warm_trace_reuses_the_closures_findings_and_loads_no_analysis(tmp_pat
         return {k: v for k, v in f.items() if k not in ("verdict", "measured", "reason")}
 
     assert static_part(again["findings"][0]) == static_part(first["findings"][0])
+    # the hook backend (3.12+) samples pickling, and the projection's start-up figure is the
+    # first run's: no child process is started again
+    if sys.version_info >= (3, 12):
+        assert first["backend"]["host_probes_reused"] == [] and again["backend"]["host_probes_reused"] == ["startup_s"]
     # only the cache and where dependencies live: no linker, classifier, rules or parser
     assert loaded == ["gil_advisor.static.cache", "gil_advisor.static.environment"], loaded
 

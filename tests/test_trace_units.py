@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import textwrap
+import time
 
 import pytest
 import trace_factory
@@ -452,7 +453,7 @@ def test_pickling_sampler_times_a_few_calls_and_stops():
             _sampled_call(s, 0, (b"a" * 1000, 2), big)
     assert len(s.samples[0]) == pickling.MAX_CALLS and not s.wanted[0]
     assert s.samples[1] == [] and s.wanted[1]
-    s._startup_s = 0.02  # measured once per report; not part of this test
+    s.probes._saved = {"startup_s": 0.02}  # measured once per report; not part of this test
     cost = s.cost(0, calls=10, processes=2)
     assert cost.sampled_calls == pickling.MAX_CALLS and cost.calls == 10
     assert cost.result_bytes > 40_000 and 1000 < cost.args_bytes < 1200
@@ -578,3 +579,43 @@ def test_pool_cpus_take_the_load_average_as_a_floor_only_when_the_threads_queued
     assert pool_cpus(2, 2, queued, 1.0, None, load=6.0) == pytest.approx(2 * 2 / 8)
     idle = Shares(on_cpu=1.0)
     assert pool_cpus(2, 2, idle, 1.0, 0.0, load=6.0) == 2.0  # no queueing seen: the run is the evidence
+
+
+class _Store:
+    """A stand-in for check's cache: get_data/put_data over a dict."""
+
+    def __init__(self):
+        self.data = {}
+
+    def get_data(self, key, field):
+        entry = self.data.get(key)
+        return None if entry is None else entry.get(field)
+
+    def put_data(self, key, field, value):
+        self.data[key] = {field: value}
+
+
+def test_host_probes_are_measured_once_then_reused_from_the_store(monkeypatch):
+    from gil_advisor.runtime import host_probes
+
+    runs = []
+    monkeypatch.setattr(host_probes, "_measure_startup", lambda: runs.append("start") or 0.012)
+    monkeypatch.setattr(host_probes, "_measure_pipe", lambda startup: runs.append("pipe") or 1e-9)
+    store = _Store()
+    first = host_probes.HostProbes(store)
+    assert first.startup_s() == 0.012 and first.startup_s() == 0.012 and runs == ["start"]
+    assert first.pipe_s_per_byte() == 1e-9 and runs == ["start", "pipe"]
+    second = host_probes.HostProbes(store)  # the next trace of any program on this interpreter
+    assert second.startup_s() == 0.012 and second.pipe_s_per_byte() == 1e-9 and runs == ["start", "pipe"]
+    assert second.reused == ["startup_s", "pipe_s_per_byte"]
+    # a day old, or damaged: measured again
+    (entry,) = store.data.values()
+    entry[host_probes.FIELD]["measured_at"] -= host_probes.MAX_AGE_S + 1
+    assert host_probes.HostProbes(store).startup_s() == 0.012 and runs.count("start") == 2
+    for bad in ("x", {"measured_at": "now", "startup_s": 1.0}, {"measured_at": time.time(), "startup_s": float("nan")}):
+        (key,) = store.data
+        store.data[key] = {host_probes.FIELD: bad}
+        assert host_probes.HostProbes(store).startup_s() == 0.012
+    assert runs.count("start") == 5
+    # without a store (trace --no-static, --findings): measured every run
+    assert host_probes.HostProbes().startup_s() == 0.012 and runs.count("start") == 6

@@ -103,16 +103,17 @@ def _err(stream, msg: str) -> None:
         pass
 
 
-def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
-    """The findings to check; raises ValueError (bad --findings), OSError or ConfigError."""
+def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict, object]:
+    """(the findings to check, the report's `static` section, check's cache or None); raises
+    ValueError (bad --findings), OSError or ConfigError."""
     if args.no_static:
-        return [], {"source": "none", "reason": "--no-static"}
+        return [], {"source": "none", "reason": "--no-static"}, None
     if args.findings:
         from gil_advisor.runtime.findings_file import load_findings
 
-        return load_findings(args.findings), {"source": "file", "path": os.path.abspath(args.findings)}
+        return load_findings(args.findings), {"source": "file", "path": os.path.abspath(args.findings)}, None
     if not runner.path:
-        return [], {"source": "none", "reason": f"{runner.name!r} has no Python source file to analyse"}
+        return [], {"source": "none", "reason": f"{runner.name!r} has no Python source file to analyse"}, None
     from gil_advisor.runtime import static_pass
 
     options = static_pass.StaticOptions(args.config, args.cache_dir, args.no_cache)
@@ -121,7 +122,7 @@ def load_static(args, runner: TargetRunner) -> tuple[list[Finding], dict]:
     except ConfigError:
         raise
     except Exception as e:  # a broken analysis must not stop the program from running
-        return [], {"source": "none", "reason": f"static analysis failed: {type(e).__name__}: {e}"}
+        return [], {"source": "none", "reason": f"static analysis failed: {type(e).__name__}: {e}"}, None
 
 
 def import_tracer_modules(paths: "ReportPaths") -> None:
@@ -225,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
         traceback.print_exception(type(e), e, None)
         return 1
     try:
-        findings, static = load_static(args, runner)
+        findings, static, cache = load_static(args, runner)
     except ConfigError as e:
         _err(err, str(e))
         return 2
@@ -233,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
         _err(err, f"cannot read findings {args.findings!r}: {e}")
         return 2
     targets = TargetIndex(findings)
+    targets.pickling.probes.store = cache  # host start-up and pipe figures, kept a day
     try:
         backend, reason = choose_backend(args.backend)
     except RuntimeError as e:

@@ -8,8 +8,9 @@ Each sample times `pickle.dumps` and `pickle.loads` of the call's arguments and 
 the four steps a `ProcessPoolExecutor` adds to every call. The sampler backend sees no
 arguments or results, so it samples nothing.
 
-Process start-up is measured once, when the report is built: one `python -I -S -c pass`. When
-calls move a megabyte or more, so is the pipe: 8 MB echoed through a child process. A pipe moves
+Process start-up is measured when the report is built: one `python -I -S -c pass`. When calls
+move a megabyte or more, so is the pipe: 8 MB echoed through a child process (both kept a day
+in check's cache when trace has one: runtime/host_probes.py). A pipe moves
 64 kB at a time, each a switch between processes; on a loaded host every switch waits for a CPU,
 and a 40 MB result then takes seconds, not milliseconds, to reach the parent.
 """
@@ -17,18 +18,16 @@ from __future__ import annotations
 
 import itertools
 import pickle
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from typing import Optional
 
+from gil_advisor.runtime.host_probes import HostProbes
 from gil_advisor.runtime.model import PicklingCost
 
 MAX_CALLS = 3  # sampled calls per worker
 COSTLY_SAMPLE_S = 0.02  # one sample that took longer (CPU) is enough: big data is the same each call
-PIPE_PROBE_BYTES = 8 * 1024 * 1024  # measured once when calls move a megabyte or more
 PIPE_MIN_BYTES = 1024 * 1024
 MAX_BYTES = 256 * 1024 * 1024  # a bigger sample stops sampling that worker (memory and time)
 _VARARGS, _VARKEYWORDS = 0x04, 0x08
@@ -110,8 +109,7 @@ class PicklingSampler:
         self.samples: list[list[CallSample]] = [[] for _ in range(n_targets)]
         self._taken = [itertools.count() for _ in range(n_targets)]
         self._pending: dict[tuple[int, int], _Trip] = {}
-        self._startup_s: Optional[float] = None
-        self._pipe_s_per_byte: Optional[float] = None
+        self.probes = HostProbes()  # trace gives it check's cache when it has one
         self.overhead_s = 0.0  # time spent sampling, on the traced threads
 
     def enter(self, idx: int, frame) -> None:
@@ -142,30 +140,12 @@ class PicklingSampler:
         self.overhead_s += time.perf_counter() - t0
 
     def startup_s(self) -> Optional[float]:
-        """One interpreter start-up, measured once (the report is built after the program ended)."""
-        if self._startup_s is None:
-            try:
-                t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], timeout=10, check=True,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                self._startup_s = time.perf_counter() - t0
-            except Exception:
-                self._startup_s = 0.0
-        return self._startup_s
+        """One interpreter start-up (runtime/host_probes.py: measured once, or reused)."""
+        return self.probes.startup_s()
 
     def pipe_s_per_byte(self) -> float:
-        """Seconds per byte through a pipe to another process and back, measured once."""
-        if self._pipe_s_per_byte is None:
-            echo = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
-            try:
-                start = self.startup_s() or 0.0
-                t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-I", "-S", "-c", echo], input=b"x" * PIPE_PROBE_BYTES, timeout=30,
-                               check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-                self._pipe_s_per_byte = max(0.0, time.perf_counter() - t0 - start) / (2 * PIPE_PROBE_BYTES)
-            except Exception:
-                self._pipe_s_per_byte = 0.0
-        return self._pipe_s_per_byte
+        """Seconds per byte through a pipe to another process and back (host_probes.py)."""
+        return self.probes.pipe_s_per_byte()
 
     def cost(self, idx: int, calls: int, processes: int) -> Optional[PicklingCost]:
         samples = [s for s in self.samples[idx] if s.args.error is None and s.result.error is None] if idx < len(self.samples) else []

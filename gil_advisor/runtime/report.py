@@ -112,6 +112,7 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
             "instrumented_workers": len(session.targets),
             "error": session.backend_error,
             "pickling_sample_s": round(session.targets.pickling.overhead_s, 6),
+            "host_probes_reused": list(session.targets.pickling.probes.reused),
             **backend.stats(),
         },
         static=static,

@@ -220,8 +220,9 @@ def load_config(start: str, options: StaticOptions):
     return config
 
 
-def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict]:
-    """(findings, what the report says about the static pass) for the program's closure."""
+def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict, object]:
+    """(findings, what the report says about the static pass, check's cache or None) for the
+    program's closure."""
     t0 = time.perf_counter()
     config = load_config(os.path.dirname(entry), options)
     from gil_advisor.static.cache import make_cache
@@ -260,4 +261,4 @@ def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict]
         "parsed_with_libcst": "libcst" in sys.modules,
         "seconds": round(time.perf_counter() - t0, 4),
         "errors": [e.to_dict() for e in errors],
-    }
+    }, cache
