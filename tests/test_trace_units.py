@@ -619,3 +619,18 @@ def test_host_probes_are_measured_once_then_reused_from_the_store(monkeypatch):
     assert runs.count("start") == 5
     # without a store (trace --no-static, --findings): measured every run
     assert host_probes.HostProbes().startup_s() == 0.012 and runs.count("start") == 6
+
+
+def test_loaded_files_compare_real_paths_through_symlinks(tmp_path):
+    from gil_advisor.runtime.session import LoadedFiles
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "work.py").write_text("")
+    (real / "other.py").write_text("")
+    (tmp_path / "linked").symlink_to(real)  # a symlinked folder: same file name
+    (tmp_path / "alias.py").symlink_to(real / "other.py")  # a symlinked file: another name
+    loaded = LoadedFiles([str(tmp_path / "linked" / "work.py"), str(tmp_path / "alias.py")])
+    assert str(real / "work.py") in loaded
+    assert str(real / "other.py") in loaded
+    assert str(real / "never.py") not in loaded and str(tmp_path / "work.py") not in loaded

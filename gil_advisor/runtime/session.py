@@ -46,7 +46,7 @@ class TraceSession:
         self.sampler_stopped = True
         self.alive_at_exit: list[dict] = []
         self.backend_error: Optional[str] = None
-        self.loaded_files: set[str] = set()
+        self.loaded_files = LoadedFiles()
         self.thinned: Optional[Thinning] = None
 
     def start(self) -> None:
@@ -106,11 +106,27 @@ class TraceSession:
         )
 
 
-def _loaded_files() -> set[str]:
-    """Real paths of every module file this run imported (findings elsewhere could not run)."""
-    out = set()
-    for m in list(sys.modules.values()):
-        f = getattr(m, "__file__", None)
-        if isinstance(f, str):
-            out.add(os.path.realpath(f))
-    return out
+class LoadedFiles:
+    """The module files this run imported (findings elsewhere could not run), taken as given at
+    the end of the run; `path in loaded` compares real paths, resolving only the files with the
+    same name (realpath of every module was 200-odd modules x a stat per path component)."""
+
+    def __init__(self, files=()):
+        self._by_name: dict[str, list[str]] = {}
+        for f in files:
+            self._by_name.setdefault(os.path.basename(f), []).append(f)
+        self._links: Optional[set[str]] = None
+
+    def __contains__(self, path: str) -> bool:
+        same_name = self._by_name.get(os.path.basename(path), ())
+        if any(f == path or os.path.realpath(f) == path for f in same_name):
+            return True
+        if self._links is None:  # module files that are symlinks to a file of another name
+            every = [f for names in self._by_name.values() for f in names]
+            self._links = {os.path.realpath(f) for f in every if os.path.islink(f)}
+        return path in self._links
+
+
+def _loaded_files() -> LoadedFiles:
+    files = (getattr(m, "__file__", None) for m in list(sys.modules.values()))
+    return LoadedFiles(f for f in files if isinstance(f, str))
