@@ -4,15 +4,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from gil_advisor import __version__
 from gil_advisor.atomic import check_writable, write_text_atomic
 from gil_advisor.codes import RULES
 from gil_advisor.config import CONFIDENCES, Config, ConfigError, Options, Overrides
 from gil_advisor.finding import Report
-from gil_advisor.output import FORMATS, render
-from gil_advisor.output.text import COLOR_CHOICES, Palette, SourceLines, printable, statistics, summary_line, use_colour
+from gil_advisor.output import COLOR_CHOICES, FORMATS, render
+
+if TYPE_CHECKING:
+    from gil_advisor.output.text import SourceLines
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 STDIN_NAME = "stdin"  # findings' path for `check -` without --stdin-filename, as flake8 names it
@@ -87,6 +89,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from gil_advisor.file_filters import apply_per_file_ignores  # imports the engine: not for --version
+    from gil_advisor.output.text import Palette, SourceLines, printable, statistics, summary_line, use_colour
 
     use_stdin = "-" in (args.paths or [])
     if use_stdin and len(args.paths) > 1:

@@ -7,11 +7,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
-
 from gil_advisor.codes import RULES
 from gil_advisor.sourcefile import ReadError, is_regular, read_limited
 
@@ -188,6 +183,10 @@ def read_section(path: Path) -> Optional[dict[str, Any]]:
     """Our section of one TOML file ([tool.gil-advisor]) or INI file ([gil-advisor]), or None."""
     text = _read_text(path)
     if path.suffix == ".toml":
+        if sys.version_info >= (3, 11):  # here: a folder with no pyproject.toml never needs it
+            import tomllib
+        else:  # pragma: no cover - exercised on 3.9/3.10 only
+            import tomli as tomllib
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

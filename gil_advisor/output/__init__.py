@@ -11,6 +11,7 @@ from importlib import import_module
 from typing import Callable
 
 CHECK, TRACE = "check", "trace"
+COLOR_CHOICES = ("auto", "always", "never")  # `check --color`; here so the parser need not load the text writer
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,6 @@ class Palette:
         return self._sgr(text, "2")
 
 
-COLOR_CHOICES = ("auto", "always", "never")
 
 
 def use_colour(choice: str, stream: Optional[TextIO]) -> bool:
