@@ -138,6 +138,35 @@ def test_sampler_sleeps_are_jittered_so_the_probe_cannot_phase_lock_to_the_switc
     assert 0.004 < sum(waits) / len(waits) < 0.006  # the mean rate is the one asked for
 
 
+def test_sampler_slows_to_its_later_interval_after_the_first_second(monkeypatch):
+    import time
+
+    monkeypatch.setattr(sampler, "SETTLE_S", 0.1)  # the first "second", shortened for the test
+    ps = ProcessSampler(SimpleNamespace(exact=False, slots=dict, inside=lambda *a: ()), 0.005, 0.02)
+    ps._wake = _RecordingLock()
+    ps.start()
+    deadline = time.monotonic() + 5
+    while len(ps._wake.timeouts) < 30 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ps.stop() and ps.error is None
+    waits = ps._wake.timeouts
+    first, later = [w for w in waits if w <= 0.0075], [w for w in waits if w >= 0.01]
+    assert first and later and len(first) + len(later) == len(waits)
+    assert waits.index(later[0]) == len(first)  # asked interval first, then only the later one
+    assert all(0.01 <= w <= 0.03 for w in later) and 0.1 <= ps.slowed_at < 0.5
+
+
+def test_sampler_keeps_its_interval_without_a_later_one():
+    import time
+
+    ps = ProcessSampler(SimpleNamespace(exact=False, slots=dict, inside=lambda *a: ()), 0.005)
+    ps._wake = _RecordingLock()
+    ps.start()
+    time.sleep(0.3)
+    assert ps.stop() and ps.slowed_at is None
+    assert all(w <= 0.0075 for w in ps._wake.timeouts)
+
+
 def test_sampler_thread_leaves_process_signals_to_the_program():
     """A SIGINT the kernel hands to the sampler would never wake a main thread asleep on a lock."""
     import signal

@@ -24,6 +24,8 @@ from gil_advisor.runtime import report as _report  # noqa: F401  # before the pr
 # The sampler backend needs the resolution to see worker entries; with hooks the samples only
 # split thread time by state, and fewer of them cost less (benchmarks/trace_overhead.py).
 DEFAULT_INTERVAL = {"sampler": 0.005, "sysmon": 0.02, "profile": 0.02}
+# ... and after the run's first second (sampler.SETTLE_S), unless --interval was given
+LATER_INTERVAL = {"sampler": 0.02}
 
 
 def _interval(text: str) -> float:
@@ -246,7 +248,8 @@ def run(args: argparse.Namespace) -> int:
         _err(err, str(e))
         return e.exit_code
     interval = args.interval or DEFAULT_INTERVAL.get(backend.name, 0.01)
-    session = TraceSession(backend, reason, targets, interval)
+    later = None if args.interval else LATER_INTERVAL.get(backend.name)
+    session = TraceSession(backend, reason, targets, interval, later)
     session.start()
     finish = _Finisher(session, runner, static, args, paths, err)
     restore = _install_exit_guards(session, finish, args.report_on_sigterm)

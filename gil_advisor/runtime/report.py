@@ -109,6 +109,7 @@ def build(session, runner, outcome, static: dict, complete: bool = True) -> Trac
             "reason": session.reason,
             "exact_worker_entries": backend.exact,
             "interval_s": session.interval,
+            "interval_after_first_second_s": session.sampler.later_interval if session.sampler.slowed_at is not None else None,
             "instrumented_workers": len(session.targets),
             "error": session.backend_error,
             "pickling_sample_s": round(session.targets.pickling.overhead_s, 6),

@@ -43,6 +43,11 @@ MAX_DEPTH = 256
 # two CPU-bound threads, and every tick sees the threads in the same phase. Random sampling
 # times see time averages instead.
 JITTER = (0.5, 1.5)
+# A run's first second is sampled at the asked interval, where a short program needs every
+# sample to see its workers at all; after it, at `later_interval` if one is set. Each sample
+# takes the GIL from the running thread: at 5 ms on 3.11 that cost four CPU-bound threads more
+# than the sampler's own CPU (docs/trace.md, Overhead).
+SETTLE_S = 1.0
 OFF_CLASSES = ("gil", "io", "lock")
 # Faults the sampler thread itself may raise: left unblocked, so they stay deliverable to it
 # (faulthandler, core dumps) instead of killing the process silently.
@@ -182,9 +187,11 @@ class ThreadRecord:
 
 
 class ProcessSampler:
-    def __init__(self, backend, interval: float):
+    def __init__(self, backend, interval: float, later_interval: Optional[float] = None):
         self.backend = backend
         self.interval = interval
+        self.later_interval = later_interval  # after the first SETTLE_S seconds (None: never)
+        self.slowed_at: Optional[float] = None  # seconds into the run when it changed
         self.records: dict[int, ThreadRecord] = {}
         self.probe = BoundedSamples()  # (time, GIL delay seconds)
         self.ticks = 0
@@ -229,7 +236,7 @@ class ProcessSampler:
             self._wake.release()
         except RuntimeError:  # pragma: no cover - released already
             pass
-        stopped = self._done.acquire(timeout=timeout + self.interval * JITTER[1])
+        stopped = self._done.acquire(timeout=timeout + max(self.interval, self.later_interval or 0) * JITTER[1])
         if stopped:
             self._done.release()
             try:
@@ -270,9 +277,15 @@ class ProcessSampler:
             low, high = self.interval * JITTER[0], self.interval * JITTER[1]
             wait = self._wake.acquire
             perf = time.perf_counter
+            later = self.later_interval
+            settle_at = self.t_start + SETTLE_S if later and later > self.interval else None
             while self._running:
                 interval = draw(low, high)
                 before = perf()
+                if settle_at is not None and before >= settle_at:
+                    low, high = later * JITTER[0], later * JITTER[1]
+                    self.slowed_at = before - self.t_start
+                    settle_at = None
                 if wait(True, interval):  # released by stop()
                     break
                 now = perf()

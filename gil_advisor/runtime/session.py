@@ -31,12 +31,12 @@ class Thinning:
 
 
 class TraceSession:
-    def __init__(self, backend, reason: str, targets: TargetIndex, interval: float):
+    def __init__(self, backend, reason: str, targets: TargetIndex, interval: float, later_interval: Optional[float] = None):
         self.backend = backend
         self.reason = reason
         self.targets = targets
         self.interval = interval
-        self.sampler = ProcessSampler(backend, interval)
+        self.sampler = ProcessSampler(backend, interval, later_interval)
         self.pid = os.getpid()
         self.active = False
         self.host: dict = {}
