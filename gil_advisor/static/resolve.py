@@ -274,8 +274,14 @@ class Resolver:
             if handle is not None:
                 return [Target(handle=handle, form=_form(handle))]
             if self.cls(ref.qualname) is not None:
-                init = self.method(ref.qualname, "__init__")
-                return [Target(handle=init, form="method")] if init else [Target(form="unknown")]
+                init = self.method(ref.qualname, "__init__") or self.method(ref.qualname, "__post_init__")
+                if init is not None:
+                    return [Target(handle=init, form="method")]
+                if self._bases_all_known(ref.qualname):
+                    # no `__init__` anywhere in a class of the project's own: `object.__init__`,
+                    # or the field assignments a @dataclass generates (its __post_init__ is above)
+                    return [Target(external="builtins.object", form="external")]
+                return [Target(form="unknown")]
             return [Target(external=self._external_name(ref.qualname), form="external")]
         if isinstance(ref, MethodRef):
             handle = self.method(ref.cls, ref.name)
