@@ -55,6 +55,7 @@ class Resolver:
         self._mentioned: set[str] = set()
         self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}
         self._canonical: dict[str, tuple[Optional[ModuleSummary], str]] = {}
+        self._named: dict[str, list[FunctionHandle]] = {}
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
@@ -390,6 +391,38 @@ class Resolver:
             data = self.project.read_source(src.path)
             if data is not None and word.encode() in data and pattern.search(data):
                 self.project.summary(module)
+
+    def project_methods_named(self, name: str) -> list[FunctionHandle]:
+        """The project's own instance methods called `name` (not an installed library's; not
+        static or class methods, which are called through the class), abstract ones left out,
+        at most MAX_OVERRIDES: what `x.execute()` on a receiver of unknown type may run."""
+        if name in self._named:
+            return self._named[name]
+        pattern = re.compile(rb"\bdef\s+" + re.escape(name.encode()) + rb"\s*\(")
+        self.project.discover_roots()
+        found: list[FunctionHandle] = []
+        for module, src in list(self.project.files.items()):
+            if len(found) >= MAX_OVERRIDES:
+                break
+            if self.project.is_library(module):
+                continue
+            if module not in self.project.summaries:
+                data = self.project.read_source(src.path)
+                if data is None or name.encode() not in data or not pattern.search(data):
+                    continue
+            summary = self.project.summary(module)
+            if summary is None:
+                continue
+            for rec in summary.functions.values():
+                if rec.name != name or rec.cls is None or "<locals>" in rec.qualname or not rec.params:
+                    continue
+                if {"builtins.staticmethod", "builtins.classmethod"} & set(rec.decorators):
+                    continue
+                handle = FunctionHandle(summary, rec)
+                if not self.is_abstract(handle):
+                    found.append(handle)
+        self._named[name] = found[:MAX_OVERRIDES]
+        return self._named[name]
 
     def callers(self, func_q: str) -> list[tuple[ModuleSummary, CallRec]]:
         if func_q in self._callers:

@@ -18,6 +18,9 @@ STEP = 1  # one arithmetic operation, comparison or subscript
 ITERATION = 1  # the loop's own bookkeeping per iteration
 CALL = 2  # calling a builtin or a Python function
 UNKNOWN_CALL = 5  # weight of a call the analyzer cannot see, for the confidence only
+# `.get(...)`/`.join(...)` are told apart by their shape (knowledge.ZERO_ARG_WAIT_METHODS), not by
+# the project's own methods of that name
+SHAPED_METHODS = frozenset({"get", "join"})
 
 
 @dataclass(frozen=True)
