@@ -82,6 +82,17 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("numpy.random.Philox", NEUTRAL, "sets up a bit generator"),
     ("numpy.random.SFC64", NEUTRAL, "sets up a bit generator"),
     ("numpy.random.MT19937", NEUTRAL, "sets up a bit generator"),
+    # building, reshaping and converting arrays run no compute kernel: a view or a memory copy
+    # (converting Python lists walks their objects with the GIL held). Per call that is the
+    # call's own overhead; only reductions, ufuncs, sorting and linear algebra are kernels.
+    *((f"numpy.{m}", PYTHON, "numpy/core: builds, views or copies an array; no compute kernel")
+      for m in ("array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "copy",
+                "atleast_1d", "atleast_2d", "atleast_3d", "reshape", "ravel", "squeeze", "expand_dims",
+                "transpose", "swapaxes", "moveaxis", "broadcast_to", "shape", "ndim", "size", "isscalar",
+                "dtype", "iinfo", "finfo", "result_type", "can_cast")),
+    *((f"numpy.*.{m}", PYTHON, "ndarray method: a view, a memory copy or a conversion; no compute kernel")
+      for m in ("flatten", "ravel", "reshape", "squeeze", "transpose", "swapaxes", "view", "copy",
+                "astype", "tolist", "item", "fill", "tobytes")),
     ("numpy.*", RELEASES, "numpy thread_safety.rst: many operations release the GIL"),
     ("scipy.*", RELEASES, "compiled kernels over numpy arrays"),
     ("numba.*", RELEASES, "only with nogil=True; see gil-facts §1"),
