@@ -18,6 +18,9 @@ MAX_ALIAS_HOPS = 8
 MAX_PARAM_CALLERS = 20
 MAX_OVERRIDES = 8  # implementations of an abstract method taken as what it runs
 MAX_SUBCLASS_LEVELS = 3  # generations of subclasses read to find them
+# A function these make dispatches on its arguments' types to the implementations registered
+# with `@f.register`: those are what run.
+DISPATCH_DECORATORS = frozenset({"functools.singledispatch", "multimethod.multimethod", "multimethod.multidispatch"})
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Resolver:
         self._callers: dict[str, list] = {}
         self._subclass_methods: dict[tuple[str, str], Optional[FunctionHandle]] = {}
         self._mentioned: set[str] = set()
-        self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}
+        self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}  # also ("register", f)
         self._canonical: dict[str, tuple[Optional[ModuleSummary], str]] = {}
         self._named: dict[str, list[FunctionHandle]] = {}
 
@@ -272,6 +275,11 @@ class Resolver:
             return [Target(form="unknown")]
         if isinstance(ref, NameRef):
             handle = self.function(ref.qualname)
+            if handle is not None and handle.rec.abstract and DISPATCH_DECORATORS & set(handle.rec.decorators):
+                # `@singledispatch def describe(x): raise NotImplementedError`: the registered ones run
+                impls = self.registered_implementations(handle)
+                if impls:
+                    return [Target(handle=h, form=_form(h), via=[f"registered for {handle.full}"]) for h in impls]
             if handle is not None:
                 return [Target(handle=handle, form=_form(handle))]
             if self.cls(ref.qualname) is not None:
@@ -391,6 +399,35 @@ class Resolver:
             data = self.project.read_source(src.path)
             if data is not None and word.encode() in data and pattern.search(data):
                 self.project.summary(module)
+
+    def registered_implementations(self, handle: FunctionHandle) -> list[FunctionHandle]:
+        """The functions of the project decorated `@<handle>.register`, at most MAX_OVERRIDES."""
+        key = ("register", handle.full)
+        if key in self._concrete:
+            return self._concrete[key]
+        name = handle.rec.name
+        pattern = re.compile(rb"@\s*[\w.]*\b" + re.escape(name.encode()) + rb"\s*\.\s*register\b")
+        self.project.discover_roots()
+        found: list[FunctionHandle] = []
+        for module, src in list(self.project.files.items()):
+            if len(found) >= MAX_OVERRIDES:
+                break
+            if module not in self.project.summaries:
+                data = self.project.read_source(src.path)
+                if data is None or name.encode() not in data or not pattern.search(data):
+                    continue
+            summary = self.project.summary(module)
+            if summary is None:
+                continue
+            for rec in summary.functions.values():
+                for d in rec.decorators:
+                    if d.endswith(".register") and d.rsplit(".", 2)[-2] == name:
+                        base = self.function(d[: -len(".register")])
+                        if base is not None and base.full == handle.full and rec is not handle.rec:
+                            found.append(FunctionHandle(summary, rec))
+                            break
+        self._concrete[key] = found[:MAX_OVERRIDES]
+        return self._concrete[key]
 
     def project_methods_named(self, name: str) -> list[FunctionHandle]:
         """The project's own instance methods called `name` (not an installed library's; not
