@@ -122,6 +122,7 @@ class WorkClassifier:
         self._cache: dict[str, WorkSummary] = {}
         self._active: set[str] = set()
         self._truncated = False
+        self._maybe_io_names = frozenset(p[1:] for p, effect, _ in knowledge.entries if effect == MAYBE_IO and p.startswith(".")) - wm.SHAPED_METHODS
 
     def classify(self, handle: FunctionHandle, depth: int = 0) -> WorkSummary:
         key = handle.full
@@ -411,7 +412,7 @@ class WorkClassifier:
         unknown call's weight for the guess; the costliest names it. None: the table decides."""
         if depth >= self.max_depth:
             return None
-        impls = [h for h in self.resolver.project_methods_named(name)
+        impls = [h for h in self.resolver.project_methods_named(name, self._maybe_io_names)
                  if h.full != handle.full and h.full not in self._active and _fits(h.rec, call)]
         if not impls:
             return None

@@ -59,6 +59,7 @@ class Resolver:
         self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}  # also ("register", f)
         self._canonical: dict[str, tuple[Optional[ModuleSummary], str]] = {}
         self._named: dict[str, list[FunctionHandle]] = {}
+        self._defines: Optional[dict[str, list[str]]] = None  # method name -> modules defining it
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
@@ -429,24 +430,17 @@ class Resolver:
         self._concrete[key] = found[:MAX_OVERRIDES]
         return self._concrete[key]
 
-    def project_methods_named(self, name: str) -> list[FunctionHandle]:
+    def project_methods_named(self, name: str, among: frozenset = frozenset()) -> list[FunctionHandle]:
         """The project's own instance methods called `name` (not an installed library's; not
         static or class methods, which are called through the class), abstract ones left out,
-        at most MAX_OVERRIDES: what `x.execute()` on a receiver of unknown type may run."""
+        at most MAX_OVERRIDES: what `x.execute()` on a receiver of unknown type may run.
+        `among`: the other names that will be asked for; one read of the files finds them all."""
         if name in self._named:
             return self._named[name]
-        pattern = re.compile(rb"\bdef\s+" + re.escape(name.encode()) + rb"\s*\(")
-        self.project.discover_roots()
+        if self._defines is None:
+            self._defines = self._modules_defining(among | {name})
         found: list[FunctionHandle] = []
-        for module, src in list(self.project.files.items()):
-            if len(found) >= MAX_OVERRIDES:
-                break
-            if self.project.is_library(module):
-                continue
-            if module not in self.project.summaries:
-                data = self.project.read_source(src.path)
-                if data is None or name.encode() not in data or not pattern.search(data):
-                    continue
+        for module in self._defines.get(name, ()):
             summary = self.project.summary(module)
             if summary is None:
                 continue
@@ -458,8 +452,27 @@ class Resolver:
                 handle = FunctionHandle(summary, rec)
                 if not self.is_abstract(handle):
                     found.append(handle)
+            if len(found) >= MAX_OVERRIDES:
+                break
         self._named[name] = found[:MAX_OVERRIDES]
         return self._named[name]
+
+    def _modules_defining(self, names: frozenset) -> dict[str, list[str]]:
+        """For each name, the project's modules (not libraries) with a `def name(` in them."""
+        if not names:
+            return {}
+        pattern = re.compile(rb"\bdef\s+(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
+        self.project.discover_roots()
+        out: dict[str, list[str]] = {}
+        for module, src in list(self.project.files.items()):
+            if self.project.is_library(module):
+                continue
+            data = self.project.read_source(src.path)
+            if data is None:
+                continue
+            for hit in {m.group(1).decode() for m in pattern.finditer(data)}:
+                out.setdefault(hit, []).append(module)
+        return out
 
     def callers(self, func_q: str) -> list[tuple[ModuleSummary, CallRec]]:
         if func_q in self._callers:
