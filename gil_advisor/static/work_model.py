@@ -61,7 +61,7 @@ CAP = 10_000_000
 
 # Thresholds of the decision. The confidence levels are calibrated on benchmarks/corpus (real
 # packages, labelled by reading them): measured there, findings at `high` were all right and
-# findings at `medium` or above about 9 in 10 (docs/knowledge.md has the table). Below these
+# findings at `medium` or above 19 in 20 (docs/knowledge.md has the table). Below these
 # bars a worker is still GIL-bound on the estimate, but real code of that shape was as often
 # I/O behind calls the analyzer cannot see: `low`, hidden by default.
 GIL_BOUND_SHARE = 0.5  # held share of the known time from which a worker counts as GIL-bound
