@@ -82,6 +82,17 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("numpy.random.Philox", NEUTRAL, "sets up a bit generator"),
     ("numpy.random.SFC64", NEUTRAL, "sets up a bit generator"),
     ("numpy.random.MT19937", NEUTRAL, "sets up a bit generator"),
+    # building, reshaping and converting arrays run no compute kernel: a view or a memory copy
+    # (converting Python lists walks their objects with the GIL held). Per call that is the
+    # call's own overhead; only reductions, ufuncs, sorting and linear algebra are kernels.
+    *((f"numpy.{m}", PYTHON, "numpy/core: builds, views or copies an array; no compute kernel")
+      for m in ("array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "copy",
+                "atleast_1d", "atleast_2d", "atleast_3d", "reshape", "ravel", "squeeze", "expand_dims",
+                "transpose", "swapaxes", "moveaxis", "broadcast_to", "shape", "ndim", "size", "isscalar",
+                "dtype", "iinfo", "finfo", "result_type", "can_cast")),
+    *((f"numpy.*.{m}", PYTHON, "ndarray method: a view, a memory copy or a conversion; no compute kernel")
+      for m in ("flatten", "ravel", "reshape", "squeeze", "transpose", "swapaxes", "view", "copy",
+                "astype", "tolist", "item", "fill", "tobytes")),
     ("numpy.*", RELEASES, "numpy thread_safety.rst: many operations release the GIL"),
     ("scipy.*", RELEASES, "compiled kernels over numpy arrays"),
     ("numba.*", RELEASES, "only with nogil=True; see gil-facts §1"),
@@ -172,12 +183,50 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("telnetlib.*", BLOCKING, "socket I/O"),
     ("xmlrpc.client.*", BLOCKING, "socket I/O"),
     ("socketserver.*", BLOCKING, "socket I/O"),
-    ("requests.*", BLOCKING, "HTTP client: socket I/O"),
-    ("httpx.*", BLOCKING, "HTTP client: socket I/O"),
-    ("urllib3.*", BLOCKING, "HTTP client: socket I/O"),
-    ("aiohttp.*", BLOCKING, "HTTP client: socket I/O"),
-    ("boto3.*", BLOCKING, "HTTP client: socket I/O"),
-    ("botocore.*", BLOCKING, "HTTP client: socket I/O"),
+    # HTTP clients: only the calls that send a request or read a streamed body do network I/O;
+    # their helpers (headers, URLs, retry and timeout objects, encodings) are interpreter work.
+    # `r.json()` on a response is json.loads of a body already read.
+    ("requests.*.json", HOLDS, "requests/models.py Response.json: complexjson.loads(self.text)"),
+    ("requests.*.iter_content", BLOCKING, "requests/models.py Response.iter_content reads the socket (stream=True)"),
+    ("requests.*.iter_lines", BLOCKING, "requests/models.py Response.iter_lines over iter_content"),
+    ("requests.request", BLOCKING, "requests/api.py: a Session sends the request"),
+    *((f"requests.{m}", BLOCKING, "requests/api.py: a Session sends the request") for m in ("get", "post", "put", "patch", "delete", "head", "options")),
+    *((f"requests.{where}.{m}", BLOCKING, "requests/sessions.py Session.request -> send -> HTTPAdapter.send (urllib3 urlopen)")
+      for where in ("Session", "session", "sessions.Session", "api")
+      for m in ("request", "get", "post", "put", "patch", "delete", "head", "options", "send")),
+    ("requests.adapters.*.send", BLOCKING, "requests/adapters.py HTTPAdapter.send: urllib3 conn.urlopen"),
+    ("requests.*", PYTHON, "requests helpers (utils, structures, models, auth, cookies; Session() set-up): pure Python, no socket"),
+    ("urllib3.*.json", HOLDS, "urllib3 2.x BaseHTTPResponse.json: json.loads of the body"),
+    *((f"urllib3.*.{m}", BLOCKING, "urllib3 poolmanager/connectionpool/response: sends a request or reads the socket")
+      for m in ("request", "urlopen", "request_encode_url", "request_encode_body", "read", "stream", "read_chunked", "readinto")),
+    ("urllib3.request", BLOCKING, "urllib3 2.x top-level request(): a PoolManager request"),
+    ("urllib3.*", PYTHON, "urllib3 helpers (util.Retry, Timeout, make_headers, PoolManager() set-up): pure Python, no socket"),
+    ("httpx.*.json", HOLDS, "httpx/_models.py Response.json: jsonlib.loads of the body"),
+    *((f"httpx.{m}", BLOCKING, "httpx/_api.py: a Client sends the request") for m in ("request", "stream", "get", "post", "put", "patch", "delete", "head", "options")),
+    *((f"httpx.*.{m}", BLOCKING, "httpx/_client.py Client.send / Response.read: socket I/O")
+      for m in ("request", "stream", "get", "post", "put", "patch", "delete", "head", "options", "send",
+                "read", "iter_bytes", "iter_text", "iter_lines", "iter_raw")),
+    ("httpx.*", PYTHON, "httpx helpers (URL, Headers, Timeout, Client() set-up): pure Python, no socket"),
+    *((f"aiohttp.*.{m}", BLOCKING, "aiohttp/client.py ClientSession._request / ClientResponse.read: socket I/O")
+      for m in ("request", "get", "post", "put", "patch", "delete", "head", "options", "ws_connect",
+                "read", "text", "json", "release")),
+    ("aiohttp.request", BLOCKING, "aiohttp/client.py request(): a ClientSession request"),
+    ("aiohttp.web.run_app", BLOCKING, "serves requests until stopped"),
+    ("aiohttp.*", PYTHON, "aiohttp helpers (ClientTimeout, FormData, ClientSession() set-up): pure Python, no socket"),
+    # boto3/botocore: every operation of a client or resource (`s3.put_object(...)`) is an HTTPS
+    # request; making the client loads service-model JSON (CPU); paginators and presigned URLs are local
+    *((f"{pkg}.*.{m}", PYTHON, "botocore/client.py: built locally, no request")
+      for pkg in ("boto3", "botocore", "mypy_boto3_*")
+      for m in ("get_paginator", "get_waiter", "can_paginate", "generate_presigned_url", "generate_presigned_post", "close")),
+    *((f"boto3.{m}", LIBRARY, "boto3/session.py: loads and parses the service model (botocore/loaders.py), no request")
+      for m in ("client", "resource", "Session", "session.Session", "Session.client", "Session.resource", "session.Session.client", "session.Session.resource")),
+    ("botocore.session.get_session", LIBRARY, "botocore/session.py: configuration, no request"),
+    ("botocore.session.Session.create_client", LIBRARY, "botocore/session.py: loads and parses the service model, no request"),
+    ("botocore.exceptions.*", PYTHON, "exception classes"),
+    ("botocore.config.*", PYTHON, "a configuration object"),
+    ("boto3.*", BLOCKING, "botocore/endpoint.py Endpoint._send: an operation of a client or resource is an HTTPS request"),
+    ("botocore.*", BLOCKING, "botocore/endpoint.py Endpoint._send: an operation of a client is an HTTPS request"),
+    ("mypy_boto3_*", BLOCKING, "mypy-boto3 stub types annotate boto3 clients and resources: an operation is an HTTPS request"),
     ("paramiko.*", BLOCKING, "SSH: socket I/O"),
     ("psycopg2.*", BLOCKING, "database driver: socket I/O"),
     ("psycopg.*", BLOCKING, "database driver: socket I/O"),

@@ -187,3 +187,30 @@ def test_allocating_an_array_is_not_native_work(write):
     """
     assert kind_of(write, src).kind == "cpu"
     assert kind_of(write, src.replace("np.zeros(n)", "np.sort(np.ones(n))")).kind == "releases"
+
+
+@pytest.mark.parametrize(
+    "name,effect",
+    [
+        ("requests.get", "blocking"),
+        ("requests.Session.post", "blocking"),
+        ("requests.sessions.Session.send", "blocking"),
+        ("requests.Session.get.json", "holds"),  # r = s.get(u); r.json(): json.loads of the body
+        ("requests.get.iter_content", "blocking"),
+        ("requests.utils.get_encodings_from_content", "python"),
+        ("requests.structures.CaseInsensitiveDict", "python"),
+        ("urllib3.util.Retry", "python"),
+        ("urllib3.PoolManager", "python"),
+        ("urllib3.PoolManager.request", "blocking"),
+        ("httpx.Client.get", "blocking"),
+        ("httpx.URL", "python"),
+        ("aiohttp.ClientSession.get", "blocking"),
+        ("aiohttp.ClientTimeout", "python"),
+        ("boto3.client", "library"),
+        ("boto3.client.put_object", "blocking"),
+        ("boto3.client.get_paginator", "python"),
+        ("mypy_boto3_s3.client.S3Client.put_object", "blocking"),
+    ],
+)
+def test_http_clients_block_only_where_they_send(name, effect):
+    assert DEFAULT.lookup(name)[0] == effect

@@ -122,6 +122,7 @@ class WorkClassifier:
         self._cache: dict[str, WorkSummary] = {}
         self._active: set[str] = set()
         self._truncated = False
+        self._maybe_io_names = frozenset(p[1:] for p, effect, _ in knowledge.entries if effect == MAYBE_IO and p.startswith(".")) - wm.SHAPED_METHODS
 
     def classify(self, handle: FunctionHandle, depth: int = 0) -> WorkSummary:
         key = handle.full
@@ -389,6 +390,10 @@ class WorkClassifier:
         if isinstance(ref, AttributeRef):
             known = self.knowledge.lookup_method(ref.name, call.nargs, frozenset(call.keywords))
             what = f".{ref.name}()"
+            if known is not None and known[0] == MAYBE_IO and ref.name not in wm.SHAPED_METHODS:
+                own = self._project_methods(handle, call, ref.name, depth)
+                if own is not None:
+                    return own
             if known is not None:
                 return self._known(known[0], call, what, in_loop)
             # A value made in this function (a list, a str) runs interpreter work; an object
@@ -399,6 +404,25 @@ class WorkClassifier:
         if isinstance(ref, (PoolMethodRef, PartialRef, PoolRef, InstanceRef)):
             return self._known(NEUTRAL, call, ref.T, in_loop)
         return _Effect(UNKNOWN, call, "a dynamic call", Estimate(unknown=wm.UNKNOWN_CALL))
+
+    def _project_methods(self, handle: FunctionHandle, call: CallRec, name: str, depth: int) -> Optional[_Effect]:
+        """`check.execute()` on a receiver of unknown type, where the project defines `execute`
+        methods that such a call fits (its arguments fill their parameters): most likely one of
+        them, not a DB cursor or a socket. Costed as their average, each being as likely, plus an
+        unknown call's weight for the guess; the costliest names it. None: the table decides."""
+        if depth >= self.max_depth:
+            return None
+        impls = [h for h in self.resolver.project_methods_named(name, self._maybe_io_names)
+                 if h.full != handle.full and h.full not in self._active and _fits(h.rec, call)]
+        if not impls:
+            return None
+        subs = [self.classify(h, depth + 1) for h in impls]
+        in_loop = call.loop >= 0
+        cost = Estimate(held=wm.CALL, unknown=wm.UNKNOWN_CALL)
+        for sub in subs:
+            cost.add(sub.estimate.per_item() if in_loop else sub.estimate, 1.0 / len(subs))
+        main = max(range(len(subs)), key=lambda i: subs[i].estimate.known)
+        return _Effect(subs[main].kind, call, impls[main].full, cost, subs[main])
 
     def _known(self, effect: str, call: CallRec, what: str, in_loop: bool) -> _Effect:
         cost, paces = _known_cost(effect, in_loop, what)
@@ -417,6 +441,16 @@ class WorkClassifier:
     @staticmethod
     def _ev(handle: FunctionHandle, kind: str, text: str, line: int, col: int) -> Evidence:
         return Evidence(kind, text, Location(handle.summary.path, line, col + 1))
+
+
+def _fits(rec, call: CallRec) -> bool:
+    """Can `x.name(args)` call this method? Its positional arguments fit the parameters after
+    `self` and its keywords name some of them (a method taking *args or keyword-only parameters
+    is not matched: the summary records positional parameters only)."""
+    if "*" in call.keywords or "**" in call.keywords:
+        return False
+    params = rec.params[1:]
+    return call.nargs <= len(params) and all(k in params for k in call.keywords)
 
 
 def _pct(share: float) -> str:

@@ -18,6 +18,9 @@ MAX_ALIAS_HOPS = 8
 MAX_PARAM_CALLERS = 20
 MAX_OVERRIDES = 8  # implementations of an abstract method taken as what it runs
 MAX_SUBCLASS_LEVELS = 3  # generations of subclasses read to find them
+# A function these make dispatches on its arguments' types to the implementations registered
+# with `@f.register`: those are what run.
+DISPATCH_DECORATORS = frozenset({"functools.singledispatch", "multimethod.multimethod", "multimethod.multidispatch"})
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,10 @@ class Resolver:
         self._callers: dict[str, list] = {}
         self._subclass_methods: dict[tuple[str, str], Optional[FunctionHandle]] = {}
         self._mentioned: set[str] = set()
-        self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}
+        self._concrete: dict[tuple[str, str], list[FunctionHandle]] = {}  # also ("register", f)
         self._canonical: dict[str, tuple[Optional[ModuleSummary], str]] = {}
+        self._named: dict[str, list[FunctionHandle]] = {}
+        self._defines: Optional[dict[str, list[str]]] = None  # method name -> modules defining it
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
@@ -271,11 +276,22 @@ class Resolver:
             return [Target(form="unknown")]
         if isinstance(ref, NameRef):
             handle = self.function(ref.qualname)
+            if handle is not None and handle.rec.abstract and DISPATCH_DECORATORS & set(handle.rec.decorators):
+                # `@singledispatch def describe(x): raise NotImplementedError`: the registered ones run
+                impls = self.registered_implementations(handle)
+                if impls:
+                    return [Target(handle=h, form=_form(h), via=[f"registered for {handle.full}"]) for h in impls]
             if handle is not None:
                 return [Target(handle=handle, form=_form(handle))]
             if self.cls(ref.qualname) is not None:
-                init = self.method(ref.qualname, "__init__")
-                return [Target(handle=init, form="method")] if init else [Target(form="unknown")]
+                init = self.method(ref.qualname, "__init__") or self.method(ref.qualname, "__post_init__")
+                if init is not None:
+                    return [Target(handle=init, form="method")]
+                if self._bases_all_known(ref.qualname):
+                    # no `__init__` anywhere in a class of the project's own: `object.__init__`,
+                    # or the field assignments a @dataclass generates (its __post_init__ is above)
+                    return [Target(external="builtins.object", form="external")]
+                return [Target(form="unknown")]
             return [Target(external=self._external_name(ref.qualname), form="external")]
         if isinstance(ref, MethodRef):
             handle = self.method(ref.cls, ref.name)
@@ -384,6 +400,79 @@ class Resolver:
             data = self.project.read_source(src.path)
             if data is not None and word.encode() in data and pattern.search(data):
                 self.project.summary(module)
+
+    def registered_implementations(self, handle: FunctionHandle) -> list[FunctionHandle]:
+        """The functions of the project decorated `@<handle>.register`, at most MAX_OVERRIDES."""
+        key = ("register", handle.full)
+        if key in self._concrete:
+            return self._concrete[key]
+        name = handle.rec.name
+        pattern = re.compile(rb"@\s*[\w.]*\b" + re.escape(name.encode()) + rb"\s*\.\s*register\b")
+        self.project.discover_roots()
+        found: list[FunctionHandle] = []
+        for module, src in list(self.project.files.items()):
+            if len(found) >= MAX_OVERRIDES:
+                break
+            if module not in self.project.summaries:
+                data = self.project.read_source(src.path)
+                if data is None or name.encode() not in data or not pattern.search(data):
+                    continue
+            summary = self.project.summary(module)
+            if summary is None:
+                continue
+            for rec in summary.functions.values():
+                for d in rec.decorators:
+                    if d.endswith(".register") and d.rsplit(".", 2)[-2] == name:
+                        base = self.function(d[: -len(".register")])
+                        if base is not None and base.full == handle.full and rec is not handle.rec:
+                            found.append(FunctionHandle(summary, rec))
+                            break
+        self._concrete[key] = found[:MAX_OVERRIDES]
+        return self._concrete[key]
+
+    def project_methods_named(self, name: str, among: frozenset = frozenset()) -> list[FunctionHandle]:
+        """The project's own instance methods called `name` (not an installed library's; not
+        static or class methods, which are called through the class), abstract ones left out,
+        at most MAX_OVERRIDES: what `x.execute()` on a receiver of unknown type may run.
+        `among`: the other names that will be asked for; one read of the files finds them all."""
+        if name in self._named:
+            return self._named[name]
+        if self._defines is None:
+            self._defines = self._modules_defining(among | {name})
+        found: list[FunctionHandle] = []
+        for module in self._defines.get(name, ()):
+            summary = self.project.summary(module)
+            if summary is None:
+                continue
+            for rec in summary.functions.values():
+                if rec.name != name or rec.cls is None or "<locals>" in rec.qualname or not rec.params:
+                    continue
+                if {"builtins.staticmethod", "builtins.classmethod"} & set(rec.decorators):
+                    continue
+                handle = FunctionHandle(summary, rec)
+                if not self.is_abstract(handle):
+                    found.append(handle)
+            if len(found) >= MAX_OVERRIDES:
+                break
+        self._named[name] = found[:MAX_OVERRIDES]
+        return self._named[name]
+
+    def _modules_defining(self, names: frozenset) -> dict[str, list[str]]:
+        """For each name, the project's modules (not libraries) with a `def name(` in them."""
+        if not names:
+            return {}
+        pattern = re.compile(rb"\bdef\s+(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
+        self.project.discover_roots()
+        out: dict[str, list[str]] = {}
+        for module, src in list(self.project.files.items()):
+            if self.project.is_library(module):
+                continue
+            data = self.project.read_source(src.path)
+            if data is None:
+                continue
+            for hit in {m.group(1).decode() for m in pattern.finditer(data)}:
+                out.setdefault(hit, []).append(module)
+        return out
 
     def callers(self, func_q: str) -> list[tuple[ModuleSummary, CallRec]]:
         if func_q in self._callers:

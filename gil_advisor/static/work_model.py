@@ -18,6 +18,9 @@ STEP = 1  # one arithmetic operation, comparison or subscript
 ITERATION = 1  # the loop's own bookkeeping per iteration
 CALL = 2  # calling a builtin or a Python function
 UNKNOWN_CALL = 5  # weight of a call the analyzer cannot see, for the confidence only
+# `.get(...)`/`.join(...)` are told apart by their shape (knowledge.ZERO_ARG_WAIT_METHODS), not by
+# the project's own methods of that name
+SHAPED_METHODS = frozenset({"get", "join"})
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ CAP = 10_000_000
 
 # Thresholds of the decision. The confidence levels are calibrated on benchmarks/corpus (real
 # packages, labelled by reading them): measured there, findings at `high` were all right and
-# findings at `medium` or above about 9 in 10 (docs/knowledge.md has the table). Below these
+# findings at `medium` or above 19 in 20 (docs/knowledge.md has the table). Below these
 # bars a worker is still GIL-bound on the estimate, but real code of that shape was as often
 # I/O behind calls the analyzer cannot see: `low`, hidden by default.
 GIL_BOUND_SHARE = 0.5  # held share of the known time from which a worker counts as GIL-bound
