@@ -20,7 +20,7 @@ from gil_advisor.sourcefile import ReadError, read_limited
 from gil_advisor.static.refs import _RefBase as RefBase
 from gil_advisor.static.summary import ModuleSummary, validate_summary
 
-FORMAT = 5  # bumped whenever the serialised ModuleSummary changes
+FORMAT = 6  # bumped whenever the serialised ModuleSummary changes
 
 
 # What each kind of ref must hold (summary.py lists the kinds). A ref of a kind not listed
@@ -34,6 +34,7 @@ REF_FIELDS: dict[str, dict[str, Any]] = {
     "pool": {"cls": str},
     "poolmeth": {"pool": "ref", "name": str},
     "inst": {"cls": str},
+    "result": {"of": "ref"},
     "self": {"cls": str},
     "either": {"of": list},
     "local": {},

@@ -14,7 +14,7 @@ import libcst as cst
 from gil_advisor.sourcefile import source_lines
 from gil_advisor.static.bindings import Bindings, Scope, either
 from gil_advisor.static.positions import AnyFunction, AstPositions, CstPositions, PositionMismatch, Positions
-from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolMethodRef, PoolRef, Ref, SelfRef
+from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolMethodRef, PoolRef, Ref, ResultRef, SelfRef
 from gil_advisor.static.spawn_forms import (
     CALL_FORMS,
     EXECUTOR_METHOD_FORMS,
@@ -214,8 +214,16 @@ class Extractor(cst.CSTVisitor):
             self.names.bind_target(t.target, original_node.value)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
-        if original_node.value is not None:
-            self.names.bind_target(original_node.target, original_node.value)
+        if original_node.value is None:
+            return
+        names = self.names
+        names.bind_target(original_node.target, original_node.value)
+        target = original_node.target
+        if isinstance(target, cst.Name) and names.scope.kind == "function" and not isinstance(names.ref_of(original_node.value), TRACKED):
+            # `ev: Evaluator = pop.evaluator`: what we cannot see has the project class it is annotated with
+            cls = names.project_class_name(original_node.annotation.annotation)
+            if cls is not None:
+                names.bind(target.value, InstanceRef(cls))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):
@@ -531,9 +539,12 @@ class Extractor(cst.CSTVisitor):
             executor = positional[form.executor_index]
             if not (isinstance(executor, cst.Name) and executor.value == "None"):
                 ref = self.names.ref_of(executor)
-                if not isinstance(ref, PoolRef) or ref.cls not in THREAD_POOLS:
+                if isinstance(ref, DEFERRED_RECEIVERS):
+                    receiver = ref  # `self._pool`, `self._get_executor()`, a parameter: for the linker
+                elif not isinstance(ref, PoolRef) or ref.cls not in THREAD_POOLS:
                     return None  # a process pool or an executor we cannot see: not ours to judge
-                pool_size = ref.size
+                else:
+                    pool_size = ref.size
         if form is None:
             return None
         # Positional first: `pool.submit(fn, /, *args, **kwargs)` passes a keyword `fn=` on to the task.
@@ -608,8 +619,8 @@ def _exits(block: cst.BaseSuite) -> bool:
 MAX_RETURNS = 4  # return values kept per function: enough to see a pool factory
 
 # Receivers whose pool, if any, is found by the linker: an attribute of self, what a factory
-# returned, a parameter, a module-level name.
-DEFERRED_RECEIVERS = (MethodRef, InstanceRef, ParamRef, NameRef)
+# returned, a parameter, a module-level name, what calling a pool class kept elsewhere made.
+DEFERRED_RECEIVERS = (MethodRef, InstanceRef, ParamRef, NameRef, ResultRef)
 
 
 def _finish(extractor: Extractor, source: str) -> ModuleSummary:

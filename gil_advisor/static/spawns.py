@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
-from gil_advisor.static.refs import EitherRef, InstanceRef, MethodRef, NameRef, ParamRef, PoolRef, Ref
+from gil_advisor.static.refs import EitherRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolRef, Ref, ResultRef
 from gil_advisor.static.resolve import FunctionHandle, Resolver, Target
 from gil_advisor.static.spawn_forms import (
     EVERY_POOL_THREAD,
+    EXECUTOR_METHOD,
     FORMS_BY_NAME,
     OFFLOAD,
     ONE_TASK_PER_CALL,
@@ -91,8 +92,9 @@ def _with_pool(resolver: Resolver, summary: ModuleSummary, rec: SpawnRec) -> Opt
     pool = find_pool(resolver, rec.receiver)
     if pool is None or pool.cls not in THREAD_POOLS:
         return None
+    form = FORMS_BY_NAME[rec.form]
     method = rec.kind.rsplit(".", 1)[-1]
-    kind = FORMS_BY_NAME[rec.form].kind_for(POOLS_BY_CLASS[pool.cls], method)
+    kind = rec.kind if form.shape == EXECUTOR_METHOD else form.kind_for(POOLS_BY_CLASS[pool.cls], method)
     return replace(rec, kind=kind, pool_size=pool.size, receiver=None)
 
 
@@ -112,39 +114,54 @@ def _overrides(resolver: Resolver, method: FunctionHandle) -> list[FunctionHandl
     return out
 
 
-def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optional[PoolRef]:
+def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0, called: bool = False) -> Optional[PoolRef]:
     """The pool a receiver holds: an attribute of its class, what a factory returns, what the
-    callers pass for a parameter, a module-level pool. None when none is found."""
+    callers pass for a parameter, a module-level pool. None when none is found. `called`: the
+    pool that calling what `ref` holds makes (a pool class, a partial of one)."""
     if ref is None or depth > MAX_POOL_HOPS:
         return None
-    if isinstance(ref, PoolRef):
+    if called:
+        if isinstance(ref, NameRef) and ref.qualname in POOLS_BY_CLASS:
+            return PoolRef(ref.qualname, None)
+        if isinstance(ref, PartialRef) and isinstance(ref.inner, NameRef) and ref.inner.qualname in POOLS_BY_CLASS:
+            return PoolRef(ref.inner.qualname, -1)  # `partial(mp.Pool, processes=n)`
+        if isinstance(ref, (PoolRef, ResultRef)):
+            return None  # calling a pool, or the result of a result: not a pool we can see
+    elif isinstance(ref, PoolRef):
         return ref
+    if isinstance(ref, ResultRef):  # `pool_cls(4)`, `make_pool_class()(4)`: what the callee holds, called
+        return find_pool(resolver, ref.of, depth + 1, called=True)
     if isinstance(ref, EitherRef):  # a factory chosen by branch: any that gives a thread pool
-        found = [find_pool(resolver, o, depth + 1) for o in ref.options]
+        found = [find_pool(resolver, o, depth + 1, called) for o in ref.options]
         return next((p for p in found if p is not None and p.cls in THREAD_POOLS), None)
     if isinstance(ref, MethodRef):  # self.pool: an attribute set anywhere in the class or a base
         for _, crec in resolver.mro(ref.cls):
             if ref.name in crec.attrs:
-                return find_pool(resolver, crec.attrs[ref.name], depth + 1)
+                return find_pool(resolver, crec.attrs[ref.name], depth + 1, called)
         return None
     if isinstance(ref, InstanceRef):  # make_pool(), self._get_executor()
         if ref.cls in POOLS_BY_CLASS:
-            return PoolRef(ref.cls, None)
+            return None if called else PoolRef(ref.cls, None)
         handle = resolver.function(ref.cls) or resolver.method_of_result(ref.cls)
         if handle is None:
-            return None
+            return None if called else _class_attribute_pool(resolver, ref.cls, depth)
         handles = [handle] + _overrides(resolver, handle)  # self._get_executor(): any subclass's
-        found = [find_pool(resolver, r, depth + 1) for h in handles for r in h.rec.returns]
+        found = [find_pool(resolver, r, depth + 1, called) for h in handles for r in h.rec.returns]
         return next((p for p in found if p is not None and p.cls in THREAD_POOLS), None)
     if isinstance(ref, ParamRef):  # a pool passed in: what do the callers pass?
-        for _, call in resolver.callers(ref.func)[:MAX_POOL_CALLERS]:
+        callers = resolver.callers(ref.func)[:MAX_POOL_CALLERS]
+        for _, call in callers:
             arg = call.kwargs.get(ref.name)
             if arg is None:
                 index = ref.index - resolver.implicit_args(ref.func, call.ref)
                 arg = call.args[index] if 0 <= index < len(call.args) else None
-            pool = find_pool(resolver, arg, depth + 1)
+            pool = find_pool(resolver, arg, depth + 1, called)
             if pool is not None and pool.cls in THREAD_POOLS:
                 return pool
+        handle = resolver.function(ref.func)
+        default = handle.rec.defaults.get(ref.name) if handle is not None else None
+        if default is not None:  # `def run(items, pool_cls=ThreadPool)`: when a caller leaves it out
+            return find_pool(resolver, default, depth + 1, called)
         return None
     if isinstance(ref, NameRef):  # a module-level pool: `POOL = ThreadPoolExecutor(8)`
         split = resolver.project.split_module(ref.qualname)
@@ -153,7 +170,27 @@ def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optiona
         module, rest = split
         summary = resolver.project.summary(module)
         bound = summary.names.get(rest) if summary is not None and rest and "." not in rest else None
-        return find_pool(resolver, bound, depth + 1) if bound is not None and bound != ref else None
+        return find_pool(resolver, bound, depth + 1, called) if bound is not None and bound != ref else None
+    return None
+
+
+def _class_attribute_pool(resolver: Resolver, q: str, depth: int) -> Optional[PoolRef]:
+    """`cls.POOL_TYPE(n)` (or `self.POOL_TYPE(n)`) where the pool class is a class attribute of
+    the class, a base, or (for an attribute a base only declares) a loaded subclass."""
+    if "." not in q:
+        return None
+    cls_q, attr = q.rsplit(".", 1)
+    if resolver.cls(cls_q) is None:
+        return None
+    for _, crec in resolver.mro(cls_q):
+        if attr in crec.attrs:
+            return find_pool(resolver, crec.attrs[attr], depth + 1, called=True)
+    for full in resolver._loaded_subclasses(cls_q):
+        found = resolver.cls(full)
+        if found is not None and attr in found[1].attrs:
+            pool = find_pool(resolver, found[1].attrs[attr], depth + 1, called=True)
+            if pool is not None and pool.cls in THREAD_POOLS:
+                return pool
     return None
 
 
