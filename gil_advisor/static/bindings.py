@@ -125,6 +125,7 @@ class Bindings:
         # (function, parameter) -> the project class its annotation names: `graph: Graph`
         self.param_types: dict[tuple[str, str], str] = {}
         self.provisional: dict[str, str] = {}  # provisional lambda name -> final name
+        self.attr_setters: dict[tuple[str, str], str] = {}  # (class, attribute) -> the function that set it last
 
     # ----- scopes and names ------------------------------------------------------------
     def full(self, qualname: str) -> str:
@@ -401,11 +402,16 @@ class Bindings:
                 if cls is None:
                     return
                 old = cls.attrs.get(target.attr.value)
+                key = (owner.cls, target.attr.value)
+                setter, self.attr_setters[key] = self.attr_setters.get(key), self.func_scope().func.qualname
                 if isinstance(ref, TRACKED):
                     # `self.executor = ThreadPoolExecutor(n)` in one arm, a process pool in another
                     # (or in another method): as for names, the pool that may run threads wins
-                    both = old is not None and _is_pool(old) and _is_pool(ref)
-                    cls.attrs[target.attr.value] = either([old, ref]) if both else ref
+                    pools = old is not None and _is_pool(old) and _is_pool(ref)
+                    # `self._worker_type = WorkerThread` in one method, `= WorkerProcess` in
+                    # another: which method ran last is unknown, so the attribute holds either
+                    elsewhere = setter is not None and setter != self.func_scope().func.qualname and isinstance(old, CALLABLE_OPTIONS + (EitherRef,)) and isinstance(ref, CALLABLE_OPTIONS)
+                    cls.attrs[target.attr.value] = either([old, ref]) if pools or elsewhere else ref
                 elif isinstance(ref, UnknownRef) and isinstance(old, CALLABLE_OPTIONS + (EitherRef,)):
                     # `self._dispatch = self._base; self._dispatch = middleware(self._dispatch)`:
                     # rebound to something we cannot see, the attribute is no longer that method

@@ -1,6 +1,8 @@
 """Spawn sites with their workers resolved and their concurrency decided."""
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
@@ -34,6 +36,8 @@ class Spawn:
     concurrent: bool = False
     threads: str = ""  # how many threads can run the worker at once, in words
     why: str = ""  # why we think so
+    resolver: Optional[Resolver] = None  # to look for the spawning function's callers
+    max_confidence: str = "high"  # the findings' confidence at most: "low" when concurrency is inferred from callers
 
     @property
     def form(self) -> SpawnForm:
@@ -60,7 +64,7 @@ def collect(resolver: Resolver, summaries: list[ModuleSummary]) -> Iterator[Spaw
                     if rec is None:
                         continue  # not a thread pool, or nothing we can see
                 targets = resolver.target(rec.target)
-                yield Spawn(summary, fn, rec, targets)
+                yield Spawn(summary, fn, rec, targets, resolver=resolver)
 
 
 def thread_subclass_names(resolver: Resolver, summaries: list[ModuleSummary]) -> set[str]:
@@ -216,8 +220,25 @@ def _subclass_spawns(resolver: Resolver, fn: FunctionRec, thread_classes: set) -
             )
 
 
-def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str) -> None:
-    """Can two or more threads run this worker at the same time? Sets concurrent/threads/why."""
+def decide_concurrency(
+    spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str, worker_gil_bound=None
+) -> None:
+    """Can two or more threads run this worker at the same time? Sets concurrent/threads/why.
+    `worker_gil_bound()`: does this spawn's worker hold the GIL? Asked only before the (costlier)
+    search for the callers of a function that starts one thread or task per call."""
+    _decide(spawn, siblings, gil_bound_threads, entry_points, full_name)
+    single = spawn.why in ("a single thread", "a single task")
+    if single and not spawn.concurrent and worker_gil_bound is not None and worker_gil_bound():
+        found = repeated_spawner(spawn)
+        if found is not None:
+            spawn.concurrent, spawn.threads, spawn.why = True, found[0], found[1]
+            # Measured on benchmarks/corpus: the functions that start a thread or task per call
+            # and are called in a loop elsewhere are mostly job dispatchers whose workers wait on
+            # the network or a database in ways the work estimate does not see; say so.
+            spawn.max_confidence = "low"
+
+
+def _decide(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str) -> None:
     rec = spawn.rec
     in_loop = rec.loop >= 0 or rec.in_comprehension
     policy = spawn.form.policy
@@ -238,6 +259,9 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
             spawn.why = "a single thread"
         return
     if policy is OFFLOAD:
+        if rec.pool_size == 1:
+            spawn.why = "the executor has a single worker thread"
+            return
         size = _pool_words(rec, "asyncio")
         if in_loop:
             spawn.concurrent, spawn.threads, spawn.why = True, size, "offloaded once per loop iteration"
@@ -266,6 +290,129 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"several `{method}` calls share the pool"
     else:
         spawn.why = "a single task"
+
+
+WAIT_ALL = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
+MAX_SPAWNER_CALLERS = 20  # calls of a spawning function looked at, per level
+SPAWNER_LEVELS = 2  # the spawning function's callers, and theirs
+
+
+def repeated_spawner(spawn: Spawn) -> Optional[tuple[str, str]]:
+    """(threads, why) when the function that starts one thread (or submits one task) per call runs
+    again and again: it is called in a loop or comprehension (or its caller is), or the thread runs
+    a method of its own instance and the class is instantiated in a loop. None otherwise, and when
+    the function waits for its thread or task before returning."""
+    resolver, rec, where = spawn.resolver, spawn.rec, spawn.where
+    if resolver is None or where.qualname == "<module>":
+        return None
+    if where.joins or where.waits or any(isinstance(c.ref, NameRef) and c.ref.qualname in WAIT_ALL for c in where.calls):
+        # `t.start(); t.join()`, `fut = pool.submit(...); return fut.result()`, the futures kept in
+        # a list and waited for before returning: each call's thread or task ends before the next
+        return None
+    full = resolver.full(spawn.summary, where.qualname)
+    policy = spawn.form.policy
+    per = "thread" if policy is THREADS else "task"
+    if policy is THREADS and where.cls is not None and isinstance(rec.target, MethodRef):
+        cls_q = resolver.full(spawn.summary, where.cls)
+        if rec.target.cls == cls_q:
+            site = _instantiated_in_loop(resolver, cls_q, spawn)
+            if site is not None:
+                return "one thread per instance", f"each `{where.cls}` starts its own thread, and instances are made in a loop at {site}"
+    site = _called_in_loop(resolver, full)
+    if site is not None:
+        return f"one {per} per call", f"`{where.name}` starts a {per} per call and is called in a loop at {site}"
+    return None
+
+
+def _site(summary: ModuleSummary, line: int) -> str:
+    return f"{os.path.basename(summary.path)}:{line}"
+
+
+def _called_in_loop(resolver: Resolver, func_q: str, level: int = 0) -> Optional[str]:
+    """Where the function, or (SPAWNER_LEVELS up) a caller of it, is called in a loop or comprehension.
+    A function a decorator returns in place of the ones it decorates is called where they are."""
+    callers = resolver.callers(func_q)[:MAX_SPAWNER_CALLERS]
+    if level == 0:
+        for decorated in _decorated_with_wrapper(resolver, func_q):
+            callers += resolver.callers(decorated)[:MAX_SPAWNER_CALLERS]
+    for summary, call in callers:
+        if call.loop >= 0:
+            return _site(summary, call.line)
+    if level + 1 >= SPAWNER_LEVELS:
+        return None
+    for summary, call in callers:
+        caller = next((f for f in summary.functions.values() if any(c is call for c in f.calls)), None)
+        if caller is None or caller.qualname == "<module>":
+            continue
+        caller_q = resolver.full(summary, caller.qualname)
+        if caller_q == func_q:
+            continue
+        found = _called_in_loop(resolver, caller_q, level + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _decorated_with_wrapper(resolver: Resolver, func_q: str) -> list[str]:
+    """The functions that `func_q` replaces: it is a nested function its parent returns, and the
+    parent (or the parent's parent, a decorator factory) decorates them."""
+    handle = resolver.function(func_q)
+    makers = []
+    while handle is not None and "<locals>" in handle.rec.qualname and len(makers) < 2:
+        parent_q = handle.rec.qualname.rsplit(".<locals>.", 1)[0]
+        parent = handle.summary.functions.get(parent_q)
+        if parent is None or not any(isinstance(r, NameRef) and r.qualname == handle.full for r in parent.returns):
+            break
+        handle = FunctionHandle(handle.summary, parent)
+        makers.append(handle.full)
+    if not makers:
+        return []
+    out = []
+    for summary in _summaries_naming(resolver, {m.rsplit(".", 1)[-1] for m in makers}):
+        for fn in summary.functions.values():
+            for dq in fn.decorators:
+                if dq.rsplit(".", 1)[-1] not in {m.rsplit(".", 1)[-1] for m in makers}:
+                    continue
+                found = resolver.function(dq)
+                if found is not None and found.full in makers:
+                    out.append(resolver.full(summary, fn.qualname))
+    return out[:MAX_SPAWNER_CALLERS]
+
+
+def _summaries_naming(resolver: Resolver, names: set[str]) -> Iterator[ModuleSummary]:
+    """The project's modules whose source names one of these words (parsed if need be)."""
+    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    project = resolver.project
+    project.discover_roots()
+    for module, src in list(project.files.items()):
+        if module not in project.summaries:
+            data = project.read_source(src.path)
+            if data is None or not pattern.search(data):
+                continue
+        summary = project.summary(module)
+        if summary is not None:
+            yield summary
+
+
+def _instantiated_in_loop(resolver: Resolver, cls_q: str, spawn: Spawn) -> Optional[str]:
+    """Where a class whose instances start the spawn's thread (the class, or a subclass that does not
+    override the spawning method) is instantiated in a loop or comprehension."""
+    names = {cls_q.rsplit(".", 1)[-1]} | {q.rsplit(".", 1)[-1] for q in resolver._loaded_subclasses(cls_q)}
+    for summary in _summaries_naming(resolver, names):
+        for fn in summary.functions.values():
+            for call in fn.calls:
+                if call.loop < 0:
+                    continue
+                options = call.ref.options if isinstance(call.ref, EitherRef) else (call.ref,)
+                for ref in options:
+                    if not (isinstance(ref, NameRef) and ref.qualname.rsplit(".", 1)[-1] in names):
+                        continue
+                    if resolver.cls(ref.qualname) is None:
+                        continue
+                    handle = resolver.method(ref.qualname, spawn.where.name)
+                    if handle is not None and handle.rec is spawn.where:
+                        return _site(summary, call.line)
+    return None
 
 
 def _pool_words(rec: SpawnRec, kind: str) -> str:
