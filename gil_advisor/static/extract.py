@@ -212,6 +212,10 @@ class Extractor(cst.CSTVisitor):
         # Bind after the value was visited, so `x = f(x)` reads the old x.
         for t in original_node.targets:
             self.names.bind_target(t.target, original_node.value)
+        target = original_node.targets[0].target
+        if len(original_node.targets) == 1 and isinstance(target, cst.Name) and self.names.scope.kind == "module":
+            if self._gil_test(original_node.value) is False:  # `IS_FREE_THREADED = not sys._is_gil_enabled()`
+                self._free_predicates.add(self.names.full(target.value))
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
         if original_node.value is None:
@@ -293,9 +297,14 @@ class Extractor(cst.CSTVisitor):
     def _gil_test(self, test: cst.BaseExpression) -> Optional[bool]:
         return gil_test(test, self._calls_free_predicate)
 
-    def _calls_free_predicate(self, call: cst.Call) -> bool:
+    def _calls_free_predicate(self, call: cst.BaseExpression) -> bool:
         """`is_free_threaded()`: a function of this module, defined above, that returns true only
-        when the GIL is disabled."""
+        when the GIL is disabled; or `IS_FREE_THREADED`, a module-level name bound above to a test
+        that holds only then."""
+        if isinstance(call, cst.Name):
+            # a module-level constant is bound to a plain value: its name, unless rebound here
+            local = any(call.value in sc.bindings for sc in self.names.stack[1:] if sc.kind == "function")
+            return not local and self.names.full(call.value) in self._free_predicates
         ref = self.names.ref_of(call.func)
         return not call.args and isinstance(ref, NameRef) and ref.qualname in self._free_predicates
 
@@ -396,6 +405,8 @@ class Extractor(cst.CSTVisitor):
         self._return_kinds.setdefault(rec.qualname, set()).add(kind)
         if node.value is None:
             return
+        if any(self._gil_branch) or rec.qualname in self._after_gil_guard:
+            return  # what a factory returns only on a free-threaded build is not what runs here
         ref = self.names.ref_of(node.value)
         if isinstance(ref, TRACKED) and len(rec.returns) < MAX_RETURNS and ref not in rec.returns:
             rec.returns.append(ref)
@@ -580,6 +591,8 @@ def gil_test(test: cst.BaseExpression, free_predicate=None) -> Optional[bool]:
             if same or differ:
                 return inner == ((value.value == "True") == same)
         return None
+    if isinstance(test, cst.Name) and free_predicate is not None and free_predicate(test):
+        return False
     if isinstance(test, cst.Call):
         name = dotted(test.func) or ""
         if name.endswith("_is_gil_enabled"):
