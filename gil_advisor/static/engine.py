@@ -361,10 +361,7 @@ def link(project: Project, knowledge: Knowledge, config: Options, sites: Optiona
             )
 
         full = f"{sp.summary.module}.{sp.where.qualname}" if sp.summary.module else sp.where.qualname
-        def worker_gil_bound(sp=sp) -> bool:
-            return any(t.handle and classifier.classify_worker(t.handle).gil_bound for t in sp.targets)
-
-        decide_concurrency(sp, siblings, gil_bound_threads, entry_points, full, worker_gil_bound)
+        decide_concurrency(sp, siblings, gil_bound_threads, entry_points, full)
         for target in sp.targets:
             work = _work_of(sp, target, classifier)
             if sites is not None:  # asked for: say what every worker does, single threads too

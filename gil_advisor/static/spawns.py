@@ -189,10 +189,10 @@ def _class_attribute_pool(resolver: Resolver, q: str, depth: int) -> Optional[Po
     for _, crec in resolver.mro(cls_q):
         if attr in crec.attrs:
             return find_pool(resolver, crec.attrs[attr], depth + 1, called=True)
-    for full in resolver._loaded_subclasses(cls_q):
-        found = resolver.cls(full)
-        if found is not None and attr in found[1].attrs:
-            pool = find_pool(resolver, found[1].attrs[attr], depth + 1, called=True)
+    for summary, crec in resolver.project.loaded_classes_with_attr(attr):
+        full = resolver.full(summary, crec.qualname)
+        if full != cls_q and any(resolver.full(s, c.qualname) == cls_q for s, c in resolver.mro(full)):
+            pool = find_pool(resolver, crec.attrs[attr], depth + 1, called=True)
             if pool is not None and pool.cls in THREAD_POOLS:
                 return pool
     return None
@@ -220,15 +220,10 @@ def _subclass_spawns(resolver: Resolver, fn: FunctionRec, thread_classes: set) -
             )
 
 
-def decide_concurrency(
-    spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str, worker_gil_bound=None
-) -> None:
-    """Can two or more threads run this worker at the same time? Sets concurrent/threads/why.
-    `worker_gil_bound()`: does this spawn's worker hold the GIL? Asked only before the (costlier)
-    search for the callers of a function that starts one thread or task per call."""
+def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str) -> None:
+    """Can two or more threads run this worker at the same time? Sets concurrent/threads/why."""
     _decide(spawn, siblings, gil_bound_threads, entry_points, full_name)
-    single = spawn.why in ("a single thread", "a single task")
-    if single and not spawn.concurrent and worker_gil_bound is not None and worker_gil_bound():
+    if not spawn.concurrent and spawn.why in ("a single thread", "a single task"):
         found = repeated_spawner(spawn)
         if found is not None:
             spawn.concurrent, spawn.threads, spawn.why = True, found[0], found[1]
@@ -330,27 +325,39 @@ def _site(summary: ModuleSummary, line: int) -> str:
 
 def _called_in_loop(resolver: Resolver, func_q: str, level: int = 0) -> Optional[str]:
     """Where the function, or (SPAWNER_LEVELS up) a caller of it, is called in a loop or comprehension.
-    A function a decorator returns in place of the ones it decorates is called where they are."""
-    callers = resolver.callers(func_q)[:MAX_SPAWNER_CALLERS]
+    A function a decorator returns in place of the ones it decorates is called where they are.
+    Only the modules already parsed are searched (an index): a search that parsed every file naming
+    `run` or `start` would cost more than the rest of the check."""
+    callers = _callers(resolver, func_q)
     if level == 0:
         for decorated in _decorated_with_wrapper(resolver, func_q):
-            callers += resolver.callers(decorated)[:MAX_SPAWNER_CALLERS]
-    for summary, call in callers:
+            callers += _callers(resolver, decorated)
+    for summary, _, call in callers:
         if call.loop >= 0:
             return _site(summary, call.line)
     if level + 1 >= SPAWNER_LEVELS:
         return None
-    for summary, call in callers:
-        caller = next((f for f in summary.functions.values() if any(c is call for c in f.calls)), None)
-        if caller is None or caller.qualname == "<module>":
+    for summary, caller, _ in callers:
+        if caller.qualname == "<module>":
             continue
         caller_q = resolver.full(summary, caller.qualname)
-        if caller_q == func_q:
-            continue
-        found = _called_in_loop(resolver, caller_q, level + 1)
-        if found is not None:
-            return found
+        if caller_q != func_q:
+            found = _called_in_loop(resolver, caller_q, level + 1)
+            if found is not None:
+                return found
     return None
+
+
+def _callers(resolver: Resolver, func_q: str) -> list:
+    """(summary, calling function, call) for the calls of a function in the parsed modules."""
+    name = func_q.rsplit(".", 1)[-1]
+    out = []
+    for summary, fn, call in resolver.project.loaded_calls_named(name):
+        if call is not None and resolver.call_resolves_to(call.ref, func_q, name):
+            out.append((summary, fn, call))
+            if len(out) >= MAX_SPAWNER_CALLERS:
+                break
+    return out
 
 
 def _decorated_with_wrapper(resolver: Resolver, func_q: str) -> list[str]:
@@ -365,53 +372,35 @@ def _decorated_with_wrapper(resolver: Resolver, func_q: str) -> list[str]:
             break
         handle = FunctionHandle(handle.summary, parent)
         makers.append(handle.full)
-    if not makers:
-        return []
     out = []
-    for summary in _summaries_naming(resolver, {m.rsplit(".", 1)[-1] for m in makers}):
-        for fn in summary.functions.values():
+    for maker in makers:
+        for summary, fn, call in resolver.project.loaded_calls_named(maker.rsplit(".", 1)[-1]):
+            if call is not None:
+                continue
             for dq in fn.decorators:
-                if dq.rsplit(".", 1)[-1] not in {m.rsplit(".", 1)[-1] for m in makers}:
-                    continue
-                found = resolver.function(dq)
-                if found is not None and found.full in makers:
+                found = resolver.function(dq) if dq.rsplit(".", 1)[-1] == maker.rsplit(".", 1)[-1] else None
+                if found is not None and found.full == maker:
                     out.append(resolver.full(summary, fn.qualname))
     return out[:MAX_SPAWNER_CALLERS]
-
-
-def _summaries_naming(resolver: Resolver, names: set[str]) -> Iterator[ModuleSummary]:
-    """The project's modules whose source names one of these words (parsed if need be)."""
-    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
-    project = resolver.project
-    project.discover_roots()
-    for module, src in list(project.files.items()):
-        if module not in project.summaries:
-            data = project.read_source(src.path)
-            if data is None or not pattern.search(data):
-                continue
-        summary = project.summary(module)
-        if summary is not None:
-            yield summary
 
 
 def _instantiated_in_loop(resolver: Resolver, cls_q: str, spawn: Spawn) -> Optional[str]:
     """Where a class whose instances start the spawn's thread (the class, or a subclass that does not
     override the spawning method) is instantiated in a loop or comprehension."""
     names = {cls_q.rsplit(".", 1)[-1]} | {q.rsplit(".", 1)[-1] for q in resolver._loaded_subclasses(cls_q)}
-    for summary in _summaries_naming(resolver, names):
-        for fn in summary.functions.values():
-            for call in fn.calls:
-                if call.loop < 0:
+    for name in sorted(names):
+        for summary, _, call in resolver.project.loaded_calls_named(name):
+            if call is None or call.loop < 0:
+                continue
+            options = call.ref.options if isinstance(call.ref, EitherRef) else (call.ref,)
+            for ref in options:
+                if not (isinstance(ref, NameRef) and ref.qualname.rsplit(".", 1)[-1] == name):
                     continue
-                options = call.ref.options if isinstance(call.ref, EitherRef) else (call.ref,)
-                for ref in options:
-                    if not (isinstance(ref, NameRef) and ref.qualname.rsplit(".", 1)[-1] in names):
-                        continue
-                    if resolver.cls(ref.qualname) is None:
-                        continue
-                    handle = resolver.method(ref.qualname, spawn.where.name)
-                    if handle is not None and handle.rec is spawn.where:
-                        return _site(summary, call.line)
+                if resolver.cls(ref.qualname) is None:
+                    continue
+                handle = resolver.method(ref.qualname, spawn.where.name)
+                if handle is not None and handle.rec is spawn.where:
+                    return _site(summary, call.line)
     return None
 
 
