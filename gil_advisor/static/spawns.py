@@ -387,7 +387,12 @@ def _decorated_with_wrapper(resolver: Resolver, func_q: str) -> list[str]:
 def _instantiated_in_loop(resolver: Resolver, cls_q: str, spawn: Spawn) -> Optional[str]:
     """Where a class whose instances start the spawn's thread (the class, or a subclass that does not
     override the spawning method) is instantiated in a loop or comprehension."""
-    names = {cls_q.rsplit(".", 1)[-1]} | {q.rsplit(".", 1)[-1] for q in resolver._loaded_subclasses(cls_q)}
+    names, todo = set(), [cls_q.rsplit(".", 1)[-1]]
+    while todo and len(names) < MAX_SPAWNER_CALLERS:  # the class and its loaded subclasses, by name
+        name = todo.pop()
+        if name not in names:
+            names.add(name)
+            todo += [crec.qualname.rsplit(".", 1)[-1] for _, crec in resolver.project.loaded_classes_with_base(name)]
     for name in sorted(names):
         for summary, _, call in resolver.project.loaded_calls_named(name):
             if call is None or call.loop < 0:
