@@ -238,3 +238,42 @@ def test_a_cached_summary_with_an_unknown_spawn_form_is_rejected():
     d["functions"]["<module>"]["spawns"][0]["form"] = ""  # written before spawns had forms
     with pytest.raises(ValueError, match="spawn form"):
         validate_summary(ModuleSummary.from_json(d))
+
+
+def test_calling_a_factorys_result_is_a_result_ref_that_round_trips():
+    """`pool_cm = create_pool(x); with pool_cm() as pool:` and `self._cls(n)` for a class kept in a
+    parameter: what the call makes is a ResultRef (was: unknown), cached like any ref."""
+    import json
+
+    from gil_advisor.static.cache import validate_ref
+    from gil_advisor.static.refs import InstanceRef, ParamRef, ResultRef, ref_from_json
+    from gil_advisor.static.summary import ModuleSummary
+
+    text = (FIXTURES / "pos_pool_chosen_by_setting.py").read_text(encoding="utf-8")
+    s = ex.extract(cst.parse_module(text), "m", "m.py", False, text, ast.parse(text))
+    (spawn,) = s.functions["score_all"].spawns
+    assert spawn.receiver == ParamRef("m.score_all", 1, "pool")
+    (call,) = [c for c in s.functions["run"].calls if c.ref == NameRef("m.score_all")]
+    assert call.args[1] == ResultRef(InstanceRef("m.create_pool"))
+    assert ModuleSummary.from_json(json.loads(json.dumps(s.to_json()))) == s
+    d = ResultRef(ParamRef("m.f", 0, "cls")).to_json()
+    validate_ref(d)
+    assert ref_from_json(d) == ResultRef(ParamRef("m.f", 0, "cls"))
+
+
+def test_a_local_annotated_with_a_project_class_holds_an_instance_of_it():
+    from gil_advisor.static.refs import MethodRef
+
+    text = "from m.ev import Evaluator\ndef f(pop, pool):\n    ev: Evaluator = pop.evaluator\n    pool.submit(ev.evaluate, 1)\n    n: int = len(pop)\n"
+    s = ex.extract(cst.parse_module(text), "m.run", "m/run.py", False, text, ast.parse(text))
+    (spawn,) = s.functions["f"].spawns
+    assert spawn.target == MethodRef("m.ev.Evaluator", "evaluate")
+
+
+def test_pool_method_names_pass_the_pre_check():
+    """A file that only uses a pool made elsewhere names no pool class."""
+    from gil_advisor.static.project import has_spawn_hint
+
+    assert has_spawn_hint(b"def f(self, g):\n    return self.pool.submit(g)\n")
+    assert has_spawn_hint(b"def f(pool, g, xs):\n    return pool.imap_unordered(g, xs)\n")
+    assert not has_spawn_hint(b"def f(g, xs):\n    return list(map(g, xs))\n")

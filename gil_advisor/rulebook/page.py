@@ -50,7 +50,21 @@ SPAWN_TABLE
 Process pools (`ProcessPoolExecutor`, `multiprocessing.Pool`) and
 `concurrent.futures.InterpreterPoolExecutor` are never flagged: each worker has its own
 GIL. Neither is `run_in_executor` with an executor the analyzer cannot identify as a thread
-pool.
+pool, nor a pool or executor with a single worker thread.
+
+The pool behind a spawn may be made elsewhere: kept in an attribute (set in any method; when
+one branch makes a thread pool and another a process pool, the thread pool counts), returned
+by a factory, passed in as a parameter (the callers' arguments and the default are looked
+at), or a pool *class* kept in a class attribute (`POOL_TYPE = multiprocessing.dummy.Pool`,
+set in a subclass), returned by a factory, or wrapped in `functools.partial`, and called
+later.
+
+A spawn that runs one thread or task per call of its function, outside any loop, also counts
+when that function is called in a loop or comprehension (directly, or one caller up; a
+decorator's wrapper is called wherever the functions it decorates are), or when the thread
+runs a method of its own instance (`Thread(target=self.run)`) and the class is instantiated
+in a loop. Not when the function joins its thread or waits for its futures before
+returning. This is inferred from code elsewhere, so such findings are `low` confidence.
 
 ## Confidence
 

@@ -29,6 +29,7 @@ from gil_advisor.static.refs import (
     PoolMethodRef,
     PoolRef,
     Ref,
+    ResultRef,
     SelfRef,
     UnknownRef,
 )
@@ -124,6 +125,7 @@ class Bindings:
         # (function, parameter) -> the project class its annotation names: `graph: Graph`
         self.param_types: dict[tuple[str, str], str] = {}
         self.provisional: dict[str, str] = {}  # provisional lambda name -> final name
+        self.attr_setters: dict[tuple[str, str], str] = {}  # (class, attribute) -> the function that set it last
 
     # ----- scopes and names ------------------------------------------------------------
     def full(self, qualname: str) -> str:
@@ -224,6 +226,10 @@ class Bindings:
             if isinstance(callee, MethodRef):
                 # what a method returns: the linker reads the method's `return` (a pool factory)
                 return InstanceRef(f"{callee.cls}.{callee.name}")
+            if isinstance(callee, (InstanceRef, ParamRef)):
+                # `make_pool_class()(4)`, `pool_cls(4)` for a parameter: the linker follows the
+                # factory's returns or the callers' arguments (a pool class, a partial of one)
+                return ResultRef(callee)
             q = callee.qualname if isinstance(callee, NameRef) else None
             if q in PARTIALS and node.args:
                 return PartialRef(self.ref_of(node.args[0].value))
@@ -270,7 +276,7 @@ class Bindings:
         if isinstance(base, ParamRef) and (base.func, base.name) in self.param_types:
             # an annotated parameter: the linker finds the method in the class (or a subclass)
             return MethodRef(self.param_types[base.func, base.name], attr)
-        if isinstance(base, (ParamRef, UnknownRef, AttributeRef, MethodRef)):
+        if isinstance(base, (ParamRef, UnknownRef, AttributeRef, MethodRef, ResultRef)):
             # a parameter, an unresolvable global, or an attribute of one: made elsewhere
             return AttributeRef(attr, outside=True)
         return AttributeRef(attr)
@@ -396,8 +402,16 @@ class Bindings:
                 if cls is None:
                     return
                 old = cls.attrs.get(target.attr.value)
+                key = (owner.cls, target.attr.value)
+                setter, self.attr_setters[key] = self.attr_setters.get(key), self.func_scope().func.qualname
                 if isinstance(ref, TRACKED):
-                    cls.attrs[target.attr.value] = ref
+                    # `self.executor = ThreadPoolExecutor(n)` in one arm, a process pool in another
+                    # (or in another method): as for names, the pool that may run threads wins
+                    pools = old is not None and _is_pool(old) and _is_pool(ref)
+                    # `self._worker_type = WorkerThread` in one method, `= WorkerProcess` in
+                    # another: which method ran last is unknown, so the attribute holds either
+                    elsewhere = setter is not None and setter != self.func_scope().func.qualname and isinstance(old, CALLABLE_OPTIONS + (EitherRef,)) and isinstance(ref, CALLABLE_OPTIONS)
+                    cls.attrs[target.attr.value] = either([old, ref]) if pools or elsewhere else ref
                 elif isinstance(ref, UnknownRef) and isinstance(old, CALLABLE_OPTIONS + (EitherRef,)):
                     # `self._dispatch = self._base; self._dispatch = middleware(self._dispatch)`:
                     # rebound to something we cannot see, the attribute is no longer that method

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # only plain data from this cache (its closure's imports, its stored findings), and those 18
 # dataclasses are a tenth of its start-up.
 
-FORMAT = 5  # bumped whenever the serialised ModuleSummary changes
+FORMAT = 6  # bumped whenever the serialised ModuleSummary changes
 
 
 # What each kind of ref must hold (summary.py lists the kinds). A ref of a kind not listed
@@ -40,6 +40,7 @@ REF_FIELDS: dict[str, dict[str, Any]] = {
     "pool": {"cls": str},
     "poolmeth": {"pool": "ref", "name": str},
     "inst": {"cls": str},
+    "result": {"of": "ref"},
     "self": {"cls": str},
     "either": {"of": list},
     "local": {},

@@ -14,7 +14,7 @@ import libcst as cst
 from gil_advisor.sourcefile import source_lines
 from gil_advisor.static.bindings import Bindings, Scope, either
 from gil_advisor.static.positions import AnyFunction, AstPositions, CstPositions, PositionMismatch, Positions
-from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolMethodRef, PoolRef, Ref, SelfRef
+from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolMethodRef, PoolRef, Ref, ResultRef, SelfRef
 from gil_advisor.static.spawn_forms import (
     CALL_FORMS,
     EXECUTOR_METHOD_FORMS,
@@ -212,10 +212,22 @@ class Extractor(cst.CSTVisitor):
         # Bind after the value was visited, so `x = f(x)` reads the old x.
         for t in original_node.targets:
             self.names.bind_target(t.target, original_node.value)
+        target = original_node.targets[0].target
+        if len(original_node.targets) == 1 and isinstance(target, cst.Name) and self.names.scope.kind == "module":
+            if self._gil_test(original_node.value) is False:  # `IS_FREE_THREADED = not sys._is_gil_enabled()`
+                self._free_predicates.add(self.names.full(target.value))
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
-        if original_node.value is not None:
-            self.names.bind_target(original_node.target, original_node.value)
+        if original_node.value is None:
+            return
+        names = self.names
+        names.bind_target(original_node.target, original_node.value)
+        target = original_node.target
+        if isinstance(target, cst.Name) and names.scope.kind == "function" and not isinstance(names.ref_of(original_node.value), TRACKED):
+            # `ev: Evaluator = pop.evaluator`: what we cannot see has the project class it is annotated with
+            cls = names.project_class_name(original_node.annotation.annotation)
+            if cls is not None:
+                names.bind(target.value, InstanceRef(cls))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):
@@ -285,9 +297,14 @@ class Extractor(cst.CSTVisitor):
     def _gil_test(self, test: cst.BaseExpression) -> Optional[bool]:
         return gil_test(test, self._calls_free_predicate)
 
-    def _calls_free_predicate(self, call: cst.Call) -> bool:
+    def _calls_free_predicate(self, call: cst.BaseExpression) -> bool:
         """`is_free_threaded()`: a function of this module, defined above, that returns true only
-        when the GIL is disabled."""
+        when the GIL is disabled; or `IS_FREE_THREADED`, a module-level name bound above to a test
+        that holds only then."""
+        if isinstance(call, cst.Name):
+            # a module-level constant is bound to a plain value: its name, unless rebound here
+            local = any(call.value in sc.bindings for sc in self.names.stack[1:] if sc.kind == "function")
+            return not local and self.names.full(call.value) in self._free_predicates
         ref = self.names.ref_of(call.func)
         return not call.args and isinstance(ref, NameRef) and ref.qualname in self._free_predicates
 
@@ -388,6 +405,8 @@ class Extractor(cst.CSTVisitor):
         self._return_kinds.setdefault(rec.qualname, set()).add(kind)
         if node.value is None:
             return
+        if any(self._gil_branch) or rec.qualname in self._after_gil_guard:
+            return  # what a factory returns only on a free-threaded build is not what runs here
         ref = self.names.ref_of(node.value)
         if isinstance(ref, TRACKED) and len(rec.returns) < MAX_RETURNS and ref not in rec.returns:
             rec.returns.append(ref)
@@ -531,9 +550,12 @@ class Extractor(cst.CSTVisitor):
             executor = positional[form.executor_index]
             if not (isinstance(executor, cst.Name) and executor.value == "None"):
                 ref = self.names.ref_of(executor)
-                if not isinstance(ref, PoolRef) or ref.cls not in THREAD_POOLS:
+                if isinstance(ref, DEFERRED_RECEIVERS):
+                    receiver = ref  # `self._pool`, `self._get_executor()`, a parameter: for the linker
+                elif not isinstance(ref, PoolRef) or ref.cls not in THREAD_POOLS:
                     return None  # a process pool or an executor we cannot see: not ours to judge
-                pool_size = ref.size
+                else:
+                    pool_size = ref.size
         if form is None:
             return None
         # Positional first: `pool.submit(fn, /, *args, **kwargs)` passes a keyword `fn=` on to the task.
@@ -569,6 +591,8 @@ def gil_test(test: cst.BaseExpression, free_predicate=None) -> Optional[bool]:
             if same or differ:
                 return inner == ((value.value == "True") == same)
         return None
+    if isinstance(test, cst.Name) and free_predicate is not None and free_predicate(test):
+        return False
     if isinstance(test, cst.Call):
         name = dotted(test.func) or ""
         if name.endswith("_is_gil_enabled"):
@@ -608,8 +632,8 @@ def _exits(block: cst.BaseSuite) -> bool:
 MAX_RETURNS = 4  # return values kept per function: enough to see a pool factory
 
 # Receivers whose pool, if any, is found by the linker: an attribute of self, what a factory
-# returned, a parameter, a module-level name.
-DEFERRED_RECEIVERS = (MethodRef, InstanceRef, ParamRef, NameRef)
+# returned, a parameter, a module-level name, what calling a pool class kept elsewhere made.
+DEFERRED_RECEIVERS = (MethodRef, InstanceRef, ParamRef, NameRef, ResultRef)
 
 
 def _finish(extractor: Extractor, source: str) -> ModuleSummary:

@@ -22,7 +22,8 @@ from typing import Iterable, Iterator, Optional, Union
 from gil_advisor.finding import FileError
 from gil_advisor.sourcefile import ReadError, read_limited
 from gil_advisor.static.spawn_forms import HINT_PATTERN, HINT_WORDS
-from gil_advisor.static.summary import ModuleSummary
+from gil_advisor.static.summary import ClassRec, ModuleSummary
+from gil_advisor.static.refs import EitherRef, NameRef
 
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv*", "venv", "env", ".env", "__pycache__",
@@ -323,6 +324,10 @@ class Project:
             if self.files.setdefault(module, SourceFile(f, module, is_package)).path == f:
                 self.module_of_path[f] = module
         self.summaries: dict[str, Optional[ModuleSummary]] = {}
+        # loaded_classes_with_attr, loaded_classes_with_base, loaded_calls_named
+        self._index: dict[str, dict[str, list]] = {"attr": {}, "base": {}, "call": {}}
+        self._indexed: set[str] = set()
+        self._indexed_count = -1
         self.errors: dict[str, FileError] = {}
         # Where to look for modules that were not passed in (pre-commit and flake8 give us
         # single files): the folders above each file's top-level package.
@@ -459,6 +464,46 @@ class Project:
         _SOURCE_BYTES[key] = data
         _SOURCE_BYTES_SIZE += len(data)
         return data
+
+    def _indexes(self) -> dict:
+        """Indexes of the loaded modules, brought up to date with the modules parsed since."""
+        if self._indexed_count != len(self.summaries):
+            idx = self._index
+            for module, s in list(self.summaries.items()):
+                if s is None or module in self._indexed:
+                    continue
+                self._indexed.add(module)
+                for crec in s.classes.values():
+                    for name in crec.attrs:
+                        idx["attr"].setdefault(name, []).append((s, crec))
+                    for base in crec.bases:
+                        if isinstance(base, NameRef):
+                            idx["base"].setdefault(base.qualname.rsplit(".", 1)[-1], []).append((s, crec))
+                for fn in s.functions.values():
+                    for call in fn.calls:
+                        ref = call.ref
+                        for r in (ref.options if isinstance(ref, EitherRef) else (ref,)):
+                            last = r.qualname.rsplit(".", 1)[-1] if isinstance(r, NameRef) else getattr(r, "name", None)
+                            if isinstance(last, str):
+                                idx["call"].setdefault(last, []).append((s, fn, call))
+                    for dq in fn.decorators:
+                        idx["call"].setdefault(dq.rsplit(".", 1)[-1], []).append((s, fn, None))
+            self._indexed_count = len(self.summaries)
+        return self._index
+
+    def loaded_classes_with_attr(self, attr: str) -> list[tuple[ModuleSummary, ClassRec]]:
+        """The loaded classes whose body or methods set this attribute."""
+        return self._indexes()["attr"].get(attr, [])
+
+    def loaded_classes_with_base(self, short: str) -> list[tuple[ModuleSummary, ClassRec]]:
+        """The loaded classes with a base whose last name is `short`."""
+        return self._indexes()["base"].get(short, [])
+
+    def loaded_calls_named(self, name: str) -> list:
+        """(summary, function, call) for the calls in the loaded modules whose callee's last name is
+        `name` (`f(...)`, `self.f(...)`, `mod.f(...)`, a branch-chosen `either(...)`), and
+        (summary, function, None) for the functions decorated with a name ending in it."""
+        return self._indexes()["call"].get(name, [])
 
     def loaded(self) -> Iterator[ModuleSummary]:
         for s in list(self.summaries.values()):

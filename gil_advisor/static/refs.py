@@ -110,6 +110,18 @@ class InstanceRef(_RefBase):
 
 
 @dataclass(frozen=True)
+class ResultRef(_RefBase):
+    """What calling a value we track gives, when that value is not a name: `make_pool()()`
+    (a factory that returns a pool class), `self.pool_cls(4)` for a class kept elsewhere."""
+
+    T: ClassVar[str] = "result"
+    of: "Ref"
+
+    def renamed(self, mapping: dict[str, str]) -> "Ref":
+        return replace(self, of=self.of.renamed(mapping))
+
+
+@dataclass(frozen=True)
 class SelfRef(_RefBase):
     """The first parameter of a method."""
 
@@ -144,12 +156,12 @@ class UnknownRef(_RefBase):
     T: ClassVar[str] = "unknown"
 
 
-Ref = Union[NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, SelfRef, EitherRef, LocalRef, UnknownRef]
-REF_TYPES = (NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, SelfRef, EitherRef, LocalRef, UnknownRef)
+Ref = Union[NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, ResultRef, SelfRef, EitherRef, LocalRef, UnknownRef]
+REF_TYPES = (NameRef, MethodRef, AttributeRef, PartialRef, ParamRef, PoolRef, PoolMethodRef, InstanceRef, ResultRef, SelfRef, EitherRef, LocalRef, UnknownRef)
 UNKNOWN = UnknownRef()
 LOCAL = LocalRef()
 # What an assignment records: a name bound to anything else is just a local value.
-TRACKED = (NameRef, MethodRef, PoolRef, PartialRef, InstanceRef, SelfRef, ParamRef, EitherRef)
+TRACKED = (NameRef, MethodRef, PoolRef, PartialRef, InstanceRef, ResultRef, SelfRef, ParamRef, EitherRef)
 MAX_OPTIONS = 8  # callables an EitherRef keeps: more branches than this are a dispatch table
 # What an EitherRef may hold: things that can be called to run a worker.
 CALLABLE_OPTIONS = (NameRef, MethodRef, PartialRef, ParamRef)
@@ -178,6 +190,8 @@ def ref_from_json(d: dict[str, Any]) -> Ref:
         return PoolMethodRef(pool, _str(d["name"]))
     if t == "inst":
         return InstanceRef(_str(d["cls"]))
+    if t == "result":
+        return ResultRef(ref_from_json(d["of"]))
     if t == "self":
         return SelfRef(_str(d["cls"]))
     if t == "either":

@@ -145,13 +145,16 @@ SPAWN_FORMS = (
         kind="Thread subclass",
         docs="a `Thread` subclass with its own `run`",
     ),
+    # A file that only uses a pool made elsewhere (`self.pool.submit(f)`) names no pool class: the
+    # methods' own names, rare outside pools, are its hints (`.map(` is everywhere: not one).
     SpawnForm(
         "pool map", POOL_METHOD, ("map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async"),
-        EVERY_POOL_THREAD, _BY_PROCESS_MAP,
+        EVERY_POOL_THREAD, _BY_PROCESS_MAP, (Hint("imap("), Hint("imap_unordered("), Hint("starmap("), Hint("map_async(")),
         target_keywords=("fn", "func"), target_index=0,
     ),
     SpawnForm(
         "pool submit", POOL_METHOD, ("submit", "apply_async"), ONE_TASK_PER_CALL, _BY_PROCESS_SUBMIT,
+        (Hint("submit("), Hint("apply_async(")),
         target_keywords=("fn", "func"), target_index=0,
     ),
     SpawnForm(

@@ -1,13 +1,16 @@
 """Spawn sites with their workers resolved and their concurrency decided."""
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
-from gil_advisor.static.refs import EitherRef, InstanceRef, MethodRef, NameRef, ParamRef, PoolRef, Ref
+from gil_advisor.static.refs import EitherRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolRef, Ref, ResultRef
 from gil_advisor.static.resolve import FunctionHandle, Resolver, Target
 from gil_advisor.static.spawn_forms import (
     EVERY_POOL_THREAD,
+    EXECUTOR_METHOD,
     FORMS_BY_NAME,
     OFFLOAD,
     ONE_TASK_PER_CALL,
@@ -33,6 +36,8 @@ class Spawn:
     concurrent: bool = False
     threads: str = ""  # how many threads can run the worker at once, in words
     why: str = ""  # why we think so
+    resolver: Optional[Resolver] = None  # to look for the spawning function's callers
+    max_confidence: str = "high"  # the findings' confidence at most: "low" when concurrency is inferred from callers
 
     @property
     def form(self) -> SpawnForm:
@@ -59,7 +64,7 @@ def collect(resolver: Resolver, summaries: list[ModuleSummary]) -> Iterator[Spaw
                     if rec is None:
                         continue  # not a thread pool, or nothing we can see
                 targets = resolver.target(rec.target)
-                yield Spawn(summary, fn, rec, targets)
+                yield Spawn(summary, fn, rec, targets, resolver=resolver)
 
 
 def thread_subclass_names(resolver: Resolver, summaries: list[ModuleSummary]) -> set[str]:
@@ -91,8 +96,9 @@ def _with_pool(resolver: Resolver, summary: ModuleSummary, rec: SpawnRec) -> Opt
     pool = find_pool(resolver, rec.receiver)
     if pool is None or pool.cls not in THREAD_POOLS:
         return None
+    form = FORMS_BY_NAME[rec.form]
     method = rec.kind.rsplit(".", 1)[-1]
-    kind = FORMS_BY_NAME[rec.form].kind_for(POOLS_BY_CLASS[pool.cls], method)
+    kind = rec.kind if form.shape == EXECUTOR_METHOD else form.kind_for(POOLS_BY_CLASS[pool.cls], method)
     return replace(rec, kind=kind, pool_size=pool.size, receiver=None)
 
 
@@ -112,39 +118,54 @@ def _overrides(resolver: Resolver, method: FunctionHandle) -> list[FunctionHandl
     return out
 
 
-def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optional[PoolRef]:
+def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0, called: bool = False) -> Optional[PoolRef]:
     """The pool a receiver holds: an attribute of its class, what a factory returns, what the
-    callers pass for a parameter, a module-level pool. None when none is found."""
+    callers pass for a parameter, a module-level pool. None when none is found. `called`: the
+    pool that calling what `ref` holds makes (a pool class, a partial of one)."""
     if ref is None or depth > MAX_POOL_HOPS:
         return None
-    if isinstance(ref, PoolRef):
+    if called:
+        if isinstance(ref, NameRef) and ref.qualname in POOLS_BY_CLASS:
+            return PoolRef(ref.qualname, None)
+        if isinstance(ref, PartialRef) and isinstance(ref.inner, NameRef) and ref.inner.qualname in POOLS_BY_CLASS:
+            return PoolRef(ref.inner.qualname, -1)  # `partial(mp.Pool, processes=n)`
+        if isinstance(ref, (PoolRef, ResultRef)):
+            return None  # calling a pool, or the result of a result: not a pool we can see
+    elif isinstance(ref, PoolRef):
         return ref
+    if isinstance(ref, ResultRef):  # `pool_cls(4)`, `make_pool_class()(4)`: what the callee holds, called
+        return find_pool(resolver, ref.of, depth + 1, called=True)
     if isinstance(ref, EitherRef):  # a factory chosen by branch: any that gives a thread pool
-        found = [find_pool(resolver, o, depth + 1) for o in ref.options]
+        found = [find_pool(resolver, o, depth + 1, called) for o in ref.options]
         return next((p for p in found if p is not None and p.cls in THREAD_POOLS), None)
     if isinstance(ref, MethodRef):  # self.pool: an attribute set anywhere in the class or a base
         for _, crec in resolver.mro(ref.cls):
             if ref.name in crec.attrs:
-                return find_pool(resolver, crec.attrs[ref.name], depth + 1)
+                return find_pool(resolver, crec.attrs[ref.name], depth + 1, called)
         return None
     if isinstance(ref, InstanceRef):  # make_pool(), self._get_executor()
         if ref.cls in POOLS_BY_CLASS:
-            return PoolRef(ref.cls, None)
+            return None if called else PoolRef(ref.cls, None)
         handle = resolver.function(ref.cls) or resolver.method_of_result(ref.cls)
         if handle is None:
-            return None
+            return None if called else _class_attribute_pool(resolver, ref.cls, depth)
         handles = [handle] + _overrides(resolver, handle)  # self._get_executor(): any subclass's
-        found = [find_pool(resolver, r, depth + 1) for h in handles for r in h.rec.returns]
+        found = [find_pool(resolver, r, depth + 1, called) for h in handles for r in h.rec.returns]
         return next((p for p in found if p is not None and p.cls in THREAD_POOLS), None)
     if isinstance(ref, ParamRef):  # a pool passed in: what do the callers pass?
-        for _, call in resolver.callers(ref.func)[:MAX_POOL_CALLERS]:
+        callers = resolver.callers(ref.func)[:MAX_POOL_CALLERS]
+        for _, call in callers:
             arg = call.kwargs.get(ref.name)
             if arg is None:
                 index = ref.index - resolver.implicit_args(ref.func, call.ref)
                 arg = call.args[index] if 0 <= index < len(call.args) else None
-            pool = find_pool(resolver, arg, depth + 1)
+            pool = find_pool(resolver, arg, depth + 1, called)
             if pool is not None and pool.cls in THREAD_POOLS:
                 return pool
+        handle = resolver.function(ref.func)
+        default = handle.rec.defaults.get(ref.name) if handle is not None else None
+        if default is not None:  # `def run(items, pool_cls=ThreadPool)`: when a caller leaves it out
+            return find_pool(resolver, default, depth + 1, called)
         return None
     if isinstance(ref, NameRef):  # a module-level pool: `POOL = ThreadPoolExecutor(8)`
         split = resolver.project.split_module(ref.qualname)
@@ -153,7 +174,27 @@ def find_pool(resolver: Resolver, ref: Optional[Ref], depth: int = 0) -> Optiona
         module, rest = split
         summary = resolver.project.summary(module)
         bound = summary.names.get(rest) if summary is not None and rest and "." not in rest else None
-        return find_pool(resolver, bound, depth + 1) if bound is not None and bound != ref else None
+        return find_pool(resolver, bound, depth + 1, called) if bound is not None and bound != ref else None
+    return None
+
+
+def _class_attribute_pool(resolver: Resolver, q: str, depth: int) -> Optional[PoolRef]:
+    """`cls.POOL_TYPE(n)` (or `self.POOL_TYPE(n)`) where the pool class is a class attribute of
+    the class, a base, or (for an attribute a base only declares) a loaded subclass."""
+    if "." not in q:
+        return None
+    cls_q, attr = q.rsplit(".", 1)
+    if resolver.cls(cls_q) is None:
+        return None
+    for _, crec in resolver.mro(cls_q):
+        if attr in crec.attrs:
+            return find_pool(resolver, crec.attrs[attr], depth + 1, called=True)
+    for summary, crec in resolver.project.loaded_classes_with_attr(attr):
+        full = resolver.full(summary, crec.qualname)
+        if full != cls_q and any(resolver.full(s, c.qualname) == cls_q for s, c in resolver.mro(full)):
+            pool = find_pool(resolver, crec.attrs[attr], depth + 1, called=True)
+            if pool is not None and pool.cls in THREAD_POOLS:
+                return pool
     return None
 
 
@@ -181,6 +222,18 @@ def _subclass_spawns(resolver: Resolver, fn: FunctionRec, thread_classes: set) -
 
 def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str) -> None:
     """Can two or more threads run this worker at the same time? Sets concurrent/threads/why."""
+    _decide(spawn, siblings, gil_bound_threads, entry_points, full_name)
+    if not spawn.concurrent and spawn.why in ("a single thread", "a single task"):
+        found = repeated_spawner(spawn)
+        if found is not None:
+            spawn.concurrent, spawn.threads, spawn.why = True, found[0], found[1]
+            # Measured on benchmarks/corpus: the functions that start a thread or task per call
+            # and are called in a loop elsewhere are mostly job dispatchers whose workers wait on
+            # the network or a database in ways the work estimate does not see; say so.
+            spawn.max_confidence = "low"
+
+
+def _decide(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str) -> None:
     rec = spawn.rec
     in_loop = rec.loop >= 0 or rec.in_comprehension
     policy = spawn.form.policy
@@ -201,6 +254,9 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
             spawn.why = "a single thread"
         return
     if policy is OFFLOAD:
+        if rec.pool_size == 1:
+            spawn.why = "the executor has a single worker thread"
+            return
         size = _pool_words(rec, "asyncio")
         if in_loop:
             spawn.concurrent, spawn.threads, spawn.why = True, size, "offloaded once per loop iteration"
@@ -229,6 +285,128 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
         spawn.concurrent, spawn.threads, spawn.why = True, size, f"several `{method}` calls share the pool"
     else:
         spawn.why = "a single task"
+
+
+WAIT_ALL = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
+MAX_SPAWNER_CALLERS = 20  # calls of a spawning function looked at, per level
+SPAWNER_LEVELS = 2  # the spawning function's callers, and theirs
+
+
+def repeated_spawner(spawn: Spawn) -> Optional[tuple[str, str]]:
+    """(threads, why) when the function that starts one thread (or submits one task) per call runs
+    again and again: it is called in a loop or comprehension (or its caller is), or the thread runs
+    a method of its own instance and the class is instantiated in a loop. None otherwise, and when
+    the function waits for its thread or task before returning."""
+    resolver, rec, where = spawn.resolver, spawn.rec, spawn.where
+    if resolver is None or where.qualname == "<module>":
+        return None
+    if where.joins or where.waits or any(isinstance(c.ref, NameRef) and c.ref.qualname in WAIT_ALL for c in where.calls):
+        # `t.start(); t.join()`, `fut = pool.submit(...); return fut.result()`, the futures kept in
+        # a list and waited for before returning: each call's thread or task ends before the next
+        return None
+    full = resolver.full(spawn.summary, where.qualname)
+    policy = spawn.form.policy
+    per = "thread" if policy is THREADS else "task"
+    if policy is THREADS and where.cls is not None and isinstance(rec.target, MethodRef):
+        cls_q = resolver.full(spawn.summary, where.cls)
+        if rec.target.cls == cls_q:
+            site = _instantiated_in_loop(resolver, cls_q, spawn)
+            if site is not None:
+                return "one thread per instance", f"each `{where.cls}` starts its own thread, and instances are made in a loop at {site}"
+    site = _called_in_loop(resolver, full)
+    if site is not None:
+        return f"one {per} per call", f"`{where.name}` starts a {per} per call and is called in a loop at {site}"
+    return None
+
+
+def _site(summary: ModuleSummary, line: int) -> str:
+    return f"{os.path.basename(summary.path)}:{line}"
+
+
+def _called_in_loop(resolver: Resolver, func_q: str, level: int = 0) -> Optional[str]:
+    """Where the function, or (SPAWNER_LEVELS up) a caller of it, is called in a loop or comprehension.
+    A function a decorator returns in place of the ones it decorates is called where they are.
+    Only the modules already parsed are searched (an index): a search that parsed every file naming
+    `run` or `start` would cost more than the rest of the check."""
+    callers = _callers(resolver, func_q)
+    if level == 0:
+        for decorated in _decorated_with_wrapper(resolver, func_q):
+            callers += _callers(resolver, decorated)
+    for summary, _, call in callers:
+        if call.loop >= 0:
+            return _site(summary, call.line)
+    if level + 1 >= SPAWNER_LEVELS:
+        return None
+    for summary, caller, _ in callers:
+        if caller.qualname == "<module>":
+            continue
+        caller_q = resolver.full(summary, caller.qualname)
+        if caller_q != func_q:
+            found = _called_in_loop(resolver, caller_q, level + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _callers(resolver: Resolver, func_q: str) -> list:
+    """(summary, calling function, call) for the calls of a function in the parsed modules."""
+    name = func_q.rsplit(".", 1)[-1]
+    out = []
+    for summary, fn, call in resolver.project.loaded_calls_named(name):
+        if call is not None and resolver.call_resolves_to(call.ref, func_q, name):
+            out.append((summary, fn, call))
+            if len(out) >= MAX_SPAWNER_CALLERS:
+                break
+    return out
+
+
+def _decorated_with_wrapper(resolver: Resolver, func_q: str) -> list[str]:
+    """The functions that `func_q` replaces: it is a nested function its parent returns, and the
+    parent (or the parent's parent, a decorator factory) decorates them."""
+    handle = resolver.function(func_q)
+    makers = []
+    while handle is not None and "<locals>" in handle.rec.qualname and len(makers) < 2:
+        parent_q = handle.rec.qualname.rsplit(".<locals>.", 1)[0]
+        parent = handle.summary.functions.get(parent_q)
+        if parent is None or not any(isinstance(r, NameRef) and r.qualname == handle.full for r in parent.returns):
+            break
+        handle = FunctionHandle(handle.summary, parent)
+        makers.append(handle.full)
+    out = []
+    for maker in makers:
+        for summary, fn, call in resolver.project.loaded_calls_named(maker.rsplit(".", 1)[-1]):
+            if call is not None:
+                continue
+            for dq in fn.decorators:
+                found = resolver.function(dq) if dq.rsplit(".", 1)[-1] == maker.rsplit(".", 1)[-1] else None
+                if found is not None and found.full == maker:
+                    out.append(resolver.full(summary, fn.qualname))
+    return out[:MAX_SPAWNER_CALLERS]
+
+
+def _instantiated_in_loop(resolver: Resolver, cls_q: str, spawn: Spawn) -> Optional[str]:
+    """Where a class whose instances start the spawn's thread (the class, or a subclass that does not
+    override the spawning method) is instantiated in a loop or comprehension."""
+    names, todo = set(), [cls_q.rsplit(".", 1)[-1]]
+    while todo and len(names) < MAX_SPAWNER_CALLERS:  # the class and its loaded subclasses, by name
+        name = todo.pop()
+        if name not in names:
+            names.add(name)
+            todo += [crec.qualname.rsplit(".", 1)[-1] for _, crec in resolver.project.loaded_classes_with_base(name)]
+    for name in sorted(names):
+        for summary, _, call in resolver.project.loaded_calls_named(name):
+            if call is None or call.loop < 0:
+                continue
+            options = call.ref.options if isinstance(call.ref, EitherRef) else (call.ref,)
+            for ref in options:
+                if not (isinstance(ref, NameRef) and ref.qualname.rsplit(".", 1)[-1] == name):
+                    continue
+                if resolver.cls(ref.qualname) is None:
+                    continue
+                handle = resolver.method(ref.qualname, spawn.where.name)
+                if handle is not None and handle.rec is spawn.where:
+                    return _site(summary, call.line)
+    return None
 
 
 def _pool_words(rec: SpawnRec, kind: str) -> str:

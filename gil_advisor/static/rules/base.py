@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from gil_advisor.codes import RULES, Rule
+from gil_advisor.config import CONFIDENCES
 from gil_advisor.finding import Evidence, Finding, Location, WorkerRef
 from gil_advisor.static.classify import WorkSummary
 from gil_advisor.static.remedies import remedies_for
@@ -85,7 +86,7 @@ def build_finding(code: str, worker: Worker, message: str) -> Finding:
         message=message,
         worker=target.name,
         worker_location=Location(handle.summary.path, handle.rec.line, handle.rec.col + 1) if handle else None,
-        confidence=work.confidence,
+        confidence=min(work.confidence, spawn.max_confidence, key=CONFIDENCES.index),
         spawn_kind=spawn.rec.kind,
         threads=spawn.threads,
         evidence=chain,
