@@ -250,6 +250,17 @@ class Extractor(cst.CSTVisitor):
 
     def visit_For_body(self, node: cst.For) -> None:
         self._push_loop(node, "for")
+        it = node.iter
+        # `for chunk in iter(f, sentinel)`: f is called once per iteration (a read, usually)
+        if isinstance(it, cst.Call) and len(it.args) == 2 and not any(a.keyword or a.star for a in it.args):
+            names = self.names
+            callee = names.ref_of(it.func)
+            if isinstance(callee, NameRef) and callee.qualname == "builtins.iter":
+                func = names.callable_ref(it.args[0].value)
+                if func is not None:
+                    s = names.func_scope()
+                    line, col = self.pos(it.args[0].value)
+                    s.func.calls.append(CallRec(ref=func, line=line, col=col, loop=s.loops[-1], nargs=0, keywords=[], args=[], kwargs={}))
 
     def leave_For_body(self, node: cst.For) -> None:
         self._pop_loop()
