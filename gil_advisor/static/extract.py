@@ -63,6 +63,7 @@ class Extractor(cst.CSTVisitor):
         self._body_stmts: list[set] = []  # ids of the statements of each enclosing function body
         self._arms: list = []  # per enclosing `if`: the bindings before it and after each arm
         self._narrowed: list = []  # per enclosing `if` body: (name, binding to restore) or None
+        self._leaving: list[bool] = []  # per enclosing `if` body: it ends by leaving the loop
         self._gil_branch: list[bool] = []  # per enclosing `if` branch: runs only without the GIL  # calls whose result is waited for at once: `.submit(...).result()`
         self._outer_fors: dict[int, Optional[str]] = {}  # id(outermost CompFor) -> its comprehension, while in its iterable
 
@@ -259,7 +260,7 @@ class Extractor(cst.CSTVisitor):
                 func = names.callable_ref(it.args[0].value)
                 if func is not None:
                     s = names.func_scope()
-                    line, col = self.pos(it.args[0].value)
+                    line, col = self.pos(it)  # the iter() call's, taken when it was visited
                     s.func.calls.append(CallRec(ref=func, line=line, col=col, loop=s.loops[-1], nargs=0, keywords=[], args=[], kwargs={}))
 
     def leave_For_body(self, node: cst.For) -> None:
@@ -321,6 +322,13 @@ class Extractor(cst.CSTVisitor):
 
     def visit_If_body(self, node: cst.If) -> None:
         self._gil_branch.append(self._gil_test(node.test) is False)
+        # A branch that ends by leaving the loop (`if match: ...; break`) runs at most once per
+        # run of the loop, not once per iteration: what it does belongs to the loop around it.
+        s = self.names.func_scope()
+        leaves = bool(s.loops) and s.loops[-1] >= 0 and _ends_by_leaving(node.body)
+        if leaves:
+            s.loops.append(s.func.loops[s.loops[-1]].parent)
+        self._leaving.append(leaves)
         scope = self.names.scope
         # the arms of an `if` in a function each start from the bindings before it; leave_If merges
         self._arms.append({"before": dict(scope.bindings), "arms": []} if scope.kind == "function" else None)
@@ -328,6 +336,8 @@ class Extractor(cst.CSTVisitor):
 
     def leave_If_body(self, node: cst.If) -> None:
         self._gil_branch.pop()
+        if self._leaving.pop():
+            self.names.func_scope().loops.pop()
         restore = self._narrowed.pop()
         bindings = self.names.scope.bindings
         if restore is not None:
@@ -448,7 +458,7 @@ class Extractor(cst.CSTVisitor):
 
     def _compute(self) -> None:
         s = self.names.func_scope()
-        if s.loops:
+        if s.loops and s.loops[-1] >= 0:  # -1: a loop-leaving branch of an outermost loop
             s.func.loops[s.loops[-1]].compute += 1
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -683,3 +693,14 @@ def extract(
     extractor = Extractor(module_name, path, is_package, CstPositions(wrapper))
     walk(wrapper.module, extractor)
     return _finish(extractor, source)
+
+
+def _ends_by_leaving(block: cst.BaseSuite) -> bool:
+    """Does the block's last statement leave the loop (`break`, `return`, `raise`)?"""
+    if isinstance(block, cst.SimpleStatementSuite):
+        smalls = block.body
+    elif isinstance(block, cst.IndentedBlock) and block.body and isinstance(block.body[-1], cst.SimpleStatementLine):
+        smalls = block.body[-1].body
+    else:
+        return False
+    return bool(smalls) and isinstance(smalls[-1], (cst.Break, cst.Return, cst.Raise))
