@@ -44,14 +44,17 @@ def _tool_files() -> list[str]:
     return out
 
 
-def key(files: Iterable[str], options: Any, salt: str) -> str:
-    """The entry's name: everything that decides the answer before any file is read."""
+def key(files: Iterable[str], options: Any, salt: str, libraries: Iterable[str] = ()) -> str:
+    """The entry's name: everything that decides the answer before any file is read (the
+    closure's files, and the site-packages folders dependencies are followed into)."""
     h = hashlib.sha256()
     parts = [
         f"v{ENTRY_VERSION}", salt, repr(options), sys.executable, os.environ.get("VIRTUAL_ENV", ""),
         *(f"{p}={signature(p)}" for p in _tool_files()),
-        "--",
+        "--files",
         *(f"{p}={signature(p)}" for p in files),
+        "--libraries",
+        *(f"{p}={signature(p)}" for p in libraries),
     ]
     for part in parts:
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")

@@ -16,6 +16,8 @@ import sys
 import time
 from typing import Optional
 
+from gil_advisor.runtime.closure_cache import signature
+
 FIELD = "host_probes"
 MAX_AGE_S = 24 * 3600
 PIPE_PROBE_BYTES = 8 * 1024 * 1024
@@ -23,13 +25,8 @@ PIPE_PROBE_BYTES = 8 * 1024 * 1024
 
 def _key() -> str:
     exe = os.path.realpath(sys.executable)
-    try:
-        st = os.stat(exe)
-        sig = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-    except OSError:
-        sig = "?"
     uname = os.uname() if hasattr(os, "uname") else ()
-    parts = ("host-probes-1", exe, sig, sys.version, repr(tuple(uname)), str(os.cpu_count()))
+    parts = ("host-probes-1", exe, repr(signature(exe)), sys.version, repr(tuple(uname)), str(os.cpu_count()))
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 

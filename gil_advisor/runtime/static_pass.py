@@ -237,7 +237,7 @@ def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict,
 
         # where dependencies are followed from is part of the question, not of the answer
         libraries = library_roots(closure.roots, config.python)[0] if config.follow_dependencies else []
-        entry_key = closure_cache.key([*closure.files, "--libraries", *libraries], config, cache.salt)
+        entry_key = closure_cache.key(closure.files, config, cache.salt, libraries)
     stored = closure_cache.load(cache, entry_key) if entry_key else None
     if stored is not None:
         findings, errors = stored
