@@ -149,9 +149,12 @@ def interpreters(opts) -> list[tuple[str, str, Path | None]]:
     """(label, python, tools venv or None) for each Python to measure."""
     out = []
     for venv in opts.tools_venv:
+        venv = os.path.abspath(venv)
         py = str(Path(venv) / "bin" / "python")
         out.append((_version(py), py, Path(venv)))
     for py in opts.python:
+        if os.sep in py:  # every run has the temporary folder as its cwd
+            py = os.path.abspath(py)
         out.append((_version(py), py, None))
     if not out:
         out.append((_version(sys.executable), sys.executable, None))

@@ -308,7 +308,46 @@ def test_a_warm_trace_reuses_the_closures_findings_and_loads_no_analysis(tmp_pat
     if sys.version_info >= (3, 12):
         assert first["backend"]["host_probes_reused"] == [] and again["backend"]["host_probes_reused"] == ["startup_s"]
     # only the cache and where dependencies live: no linker, classifier, rules or parser
-    assert loaded == ["gil_advisor.static.cache", "gil_advisor.static.environment"], loaded
+    assert loaded == ["gil_advisor.static.cache", "gil_advisor.static.environment", "gil_advisor.static.inputs"], loaded
+
+
+def test_a_report_or_log_written_next_to_the_script_keeps_the_stored_answer(tmp_path):
+    # `trace --json report.json app.py` writes into the program's folder on every run: that
+    # folder's listing changed, but no name the analysis looked up in it did.
+    proj = make_project(tmp_path)
+    cache = tmp_path / "cache"
+    assert trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"), cwd=proj)["static"]["reused"] is False
+    (proj / "report.json").write_text("{}")
+    (proj / "run.log").write_text("log\n")
+    (proj / "pkg" / "notes.txt").write_text("x")
+    (proj / "output").mkdir()
+    again = trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"), cwd=proj)
+    assert again["static"]["reused"] is True
+    assert [f["worker"] for f in again["findings"]] == ["pkg.workers.crunch"]
+
+
+def test_a_module_installed_where_the_analysis_found_none_drops_the_stored_answer(tmp_path):
+    # The worker's module is not installed at first: the analysis looked for it in the
+    # project's .venv and found nothing. Installing it changes that answer.
+    proj = tmp_path / "proj"
+    site = proj / ".venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    (proj / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (site / "other.py").write_text("")
+    (proj / "main.py").write_text(
+        "import threading\n"
+        "try:\n    import slowdep\nexcept ImportError:\n    pass\nelse:\n"
+        "    ts = [threading.Thread(target=slowdep.crunch, args=(1000,)) for _ in range(2)]\n"
+        "    for t in ts:\n        t.start()\n    for t in ts:\n        t.join()\n"
+    )
+    cache = tmp_path / "cache"
+    assert trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))["findings"] == []
+    (site / "unrelated_dist.py").write_text("")  # a name nobody asked for: still reused
+    assert trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))["static"]["reused"] is True
+    (site / "slowdep.py").write_text(WORKERS.split("def run_all")[0])
+    rep = trace(tmp_path, "--cache-dir", str(cache), str(proj / "main.py"))
+    assert rep["static"]["reused"] is False
+    assert [f["worker"] for f in rep["findings"]] == ["slowdep.crunch"], rep["static"]
 
 
 def test_stored_findings_are_not_used_once_a_file_they_came_from_changes(tmp_path):
@@ -351,12 +390,19 @@ def test_a_damaged_stored_answer_is_a_miss(tmp_path):
 
     cache, why = open_cache(str(tmp_path / "c"), "fp")
     assert why is None
-    for bad in ([1, 2], {"version": 1}, {"version": 1, "inputs": [["x", None]], "findings": [{"code": 5}], "errors": []},
-                {"version": 1, "inputs": "nope", "findings": [], "errors": []},
-                {"version": 1, "inputs": [], "findings": [], "errors": [{"path": "p"}]}):
+    v = closure_cache.ENTRY_VERSION
+    gone = str(tmp_path / "gone")
+    for bad in ([1, 2], {"version": v}, {"version": v, "inputs": [["x", None]], "folders": [], "findings": [{"code": 5}], "errors": []},
+                {"version": v, "inputs": "nope", "folders": [], "findings": [], "errors": []},
+                {"version": v - 1, "inputs": [], "findings": [], "errors": []},
+                {"version": v, "inputs": [], "folders": [[gone, [1, 2, 3], "x"]], "findings": [], "errors": []},
+                {"version": v, "inputs": [], "folders": [[gone, [1, 2, 3], [["a.py", True]]]], "findings": [], "errors": []},
+                {"version": v, "inputs": [], "folders": [[gone, [1, 2, 3], None]], "findings": [], "errors": []},
+                {"version": v, "inputs": [], "folders": [], "findings": [], "errors": [{"path": "p"}]}):
         cache.put_data("k" * 64, closure_cache.FIELD, bad)
         assert closure_cache.load(cache, "k" * 64) is None, bad
-    cache.put_data("k" * 64, closure_cache.FIELD, {"version": 1, "inputs": [], "findings": [], "errors": []})
+    # a folder that is gone now and had none of the names looked up: the same answers
+    cache.put_data("k" * 64, closure_cache.FIELD, {"version": v, "inputs": [], "folders": [[gone, [1, 2, 3], [["a.py", False]]]], "findings": [], "errors": []})
     assert closure_cache.load(cache, "k" * 64) == ([], [])
 
 

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Optional
 
-from gil_advisor.runtime.closure_cache import signature
+from gil_advisor.static.inputs import signature
 
 FIELD = "host_probes"
 MAX_AGE_S = 24 * 3600

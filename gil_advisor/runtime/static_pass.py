@@ -244,11 +244,11 @@ def analyse(entry: str, path0: str, options: StaticOptions) -> tuple[list, dict,
     else:
         from gil_advisor import api
 
-        inputs: set = set()
+        inputs = api.ReadInputs()
         rep = api.check(closure.files, config, closed=True, inputs=inputs)
         findings, errors = list(rep.findings), list(getattr(rep, "errors", []))
         if entry_key:
-            closure_cache.store(cache, entry_key, findings, errors, inputs - set(closure.files))
+            closure_cache.store(cache, entry_key, findings, errors, inputs, closure.files)
     return findings, {
         "source": "api.check",
         "reused": stored is not None,

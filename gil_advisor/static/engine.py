@@ -14,6 +14,7 @@ from gil_advisor.sourcefile import ReadError, read_limited, size_message
 from gil_advisor.static.cache import Cache, make_cache, open_cache  # noqa: F401  # make_cache: used by callers of the engine
 from gil_advisor.static.classify import UNKNOWN, WorkClassifier, WorkSummary
 from gil_advisor.static.environment import library_roots
+from gil_advisor.static.inputs import ReadInputs
 from gil_advisor.static.project import NOT_CACHED, Project, SourceError, find_files, split_trees, has_spawn_hint, module_name_for, parse_and_extract, summarise_file
 from gil_advisor.static.refs import MethodRef, NameRef
 from gil_advisor.static.resolve import FunctionHandle, Resolver
@@ -116,17 +117,17 @@ def summarise_all(files: list[str], config: Options, progress=None, cache=None, 
 
 def check(
     paths: list[str], config: Optional[Options] = None, progress=None, show_spawns: bool = False,
-    closed: bool = False, inputs: Optional[set] = None,
+    closed: bool = False, inputs: Optional[ReadInputs] = None,
 ) -> Report:
     """`closed`: the files are the whole program (trace's import closure), so the search for a
     function's callers reads only them, never every file under their folders. `inputs`, if
-    given, receives every file and folder the answer was read from beyond `paths` (the
-    modules followed, the folders listed to find them), for a cache of the whole answer."""
+    given, receives every file beyond `paths` the answer was read from (the modules followed)
+    and the names looked up in each folder listed to find them, for a cache of the whole answer."""
     with fewer_collections():
         return _check(paths, config or Options(), progress, show_spawns, closed, inputs)
 
 
-def _check(paths: list[str], config: Options, progress, show_spawns: bool, closed: bool, inputs: Optional[set] = None) -> Report:
+def _check(paths: list[str], config: Options, progress, show_spawns: bool, closed: bool, inputs: Optional[ReadInputs] = None) -> Report:
     found = find_files(paths, config.exclude)
     files = found.files
     if progress:
@@ -166,7 +167,7 @@ def _check_trees(trees, seeds: list[str], config: Options, progress, cache, pool
         _add_subclass_users(project, quiet, config, cache, pool)
         part = analyse_project(project, config, show_spawns=show_spawns)
         if inputs is not None:
-            inputs.update(consulted(project))
+            consulted(project, inputs)
         report.findings += part.findings
         report.errors += part.errors
         if part.spawns is not None:
@@ -174,14 +175,13 @@ def _check_trees(trees, seeds: list[str], config: Options, progress, cache, pool
     return report
 
 
-def consulted(project: Project) -> set[str]:
-    """The files whose summaries the analysis read and the folders it listed or searched."""
-    out = {project.files[m].path for m in project.summaries if m in project.files}
-    out.update(project.errors)
-    out.update(project._listings)
-    out.update(project.roots)
-    out.update(project.library_roots)
-    return out
+def consulted(project: Project, into: ReadInputs) -> None:
+    """The files whose summaries the analysis read, and the names it looked up in each folder
+    it listed to find a module (the roots and library folders are only ever read that way)."""
+    into.files.update(project.files[m].path for m in project.summaries if m in project.files)
+    into.files.update(project.errors)
+    for folder, lookups in project.lookups.items():
+        into.add_folder(folder, lookups)
 
 
 def _summarise_unhinted(args):

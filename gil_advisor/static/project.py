@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
+from gil_advisor.static.inputs import FolderLookups, folder_names, signature
 from gil_advisor.finding import FileError
 from gil_advisor.sourcefile import ReadError, read_limited
 from gil_advisor.static.spawn_forms import HINT_PATTERN, HINT_WORDS
@@ -333,6 +334,7 @@ class Project:
         # single files): the folders above each file's top-level package.
         self._absent: set[str] = set()
         self._listings: dict[str, Optional[frozenset]] = {}  # folder -> its names, lower case (_may_be_file)
+        self.lookups: dict[str, FolderLookups] = {}  # what was asked of each listing (trace's cache)
         self._roots_discovered = False
         self._lazy = True
         self.roots = sorted({_root_of(src.path, module) for module, src in self.files.items()})
@@ -414,15 +416,13 @@ class Project:
                 return True  # a name a file system may normalise (macOS), or not a plain name
             listing = self._listings.get(directory, False)
             if listing is False:
-                try:
-                    listing = frozenset(n.lower() for n in os.listdir(directory))
-                except (FileNotFoundError, NotADirectoryError):
-                    listing = frozenset()
-                except (OSError, ValueError):
-                    listing = None  # unreadable: each file is asked about
+                before = signature(directory)  # before listing: a change after it is seen
+                listing = folder_names(directory)  # None: unreadable, each file is asked about
                 self._listings[directory] = listing
+                self.lookups[directory] = FolderLookups(before, None if listing is None else {})
             if listing is None:
                 return True
+            self.lookups[directory].answers[name.lower()] = name.lower() in listing
             if name.lower() not in listing:
                 return False
             directory = os.path.join(directory, name)
