@@ -277,3 +277,32 @@ def test_pool_method_names_pass_the_pre_check():
     assert has_spawn_hint(b"def f(self, g):\n    return self.pool.submit(g)\n")
     assert has_spawn_hint(b"def f(pool, g, xs):\n    return pool.imap_unordered(g, xs)\n")
     assert not has_spawn_hint(b"def f(g, xs):\n    return list(map(g, xs))\n")
+
+
+PLACEHOLDER = '''
+import threading
+try:
+    import fastmod
+except {caught}:
+    fastmod = None
+
+
+def start():
+    threading.Thread(target=fastmod.work).start()
+'''
+
+
+@pytest.mark.parametrize("caught, bound", [
+    ("ImportError", "fastmod"), ("ModuleNotFoundError", "fastmod"), ("Exception", "fastmod"),
+    ("(ImportError, OSError)", "fastmod"), ("ValueError", None),
+])
+def test_the_placeholder_of_a_failed_import_is_not_the_value(caught, bound):
+    # `except ImportError: x = None` is what runs when the module is missing; the code that
+    # starts threads uses the module. Another handler's rebinding is a real value.
+    text = PLACEHOLDER.replace("{caught}", caught)
+    s = ex.extract(cst.parse_module(text), "m", "m.py", False, text, ast.parse(text))
+    target = s.functions["start"].spawns[0].target
+    if bound:
+        assert target == NameRef("fastmod.work"), target
+    else:
+        assert target != NameRef("fastmod.work"), target

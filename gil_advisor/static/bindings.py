@@ -75,22 +75,39 @@ def either(refs: list) -> Ref:
     return refs[-1]
 
 
+_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "Exception", "BaseException")
+
+
+def catches_import_error(handler: cst.ExceptHandler) -> bool:
+    """Would this handler catch a failed import (bare `except:` and `except Exception` too)?"""
+    caught = handler.type
+    if caught is None:
+        return True
+    kinds = [caught] if not isinstance(caught, cst.Tuple) else [el.value for el in caught.elements]
+    return any(isinstance(k, cst.Name) and k.value in _IMPORT_ERRORS for k in kinds)
+
+
+def imported_names(body) -> set[str]:
+    """The names bound by the import statements directly in a block."""
+    out: set[str] = set()
+    for line in body:
+        for small in line.body if isinstance(line, cst.SimpleStatementLine) else ():
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    out.add(bound.value if isinstance(bound, cst.Name) else (dotted(bound) or "").split(".")[0])
+    return out
+
+
 def _import_fallback(stmt: cst.Try, name: str) -> bool:
     """Does an `except ImportError` (or ModuleNotFoundError) handler of this try rebind `name`
     by an import? Only then is the handler's binding a fallback for the try body's."""
     for handler in stmt.handlers:
         caught = handler.type
         kinds = [caught] if not isinstance(caught, cst.Tuple) else [el.value for el in caught.elements]
-        if not any(isinstance(k, cst.Name) and k.value in ("ImportError", "ModuleNotFoundError") for k in kinds):
-            continue
-        for line in handler.body.body:
-            for small in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
-                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
-                    for alias in small.names:
-                        bound = alias.asname.name if alias.asname is not None else alias.name
-                        top = bound.value if isinstance(bound, cst.Name) else (dotted(bound) or "").split(".")[0]
-                        if top == name:
-                            return True
+        if any(isinstance(k, cst.Name) and k.value in ("ImportError", "ModuleNotFoundError") for k in kinds):
+            if name in imported_names(handler.body.body):
+                return True
     return False
 
 

@@ -12,7 +12,7 @@ from typing import Optional
 import libcst as cst
 
 from gil_advisor.sourcefile import source_lines
-from gil_advisor.static.bindings import Bindings, Scope, either
+from gil_advisor.static.bindings import Bindings, Scope, catches_import_error, either, imported_names
 from gil_advisor.static.positions import AnyFunction, AstPositions, CstPositions, PositionMismatch, Positions
 from gil_advisor.static.refs import TRACKED, UNKNOWN, AttributeRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolMethodRef, PoolRef, Ref, ResultRef, SelfRef
 from gil_advisor.static.spawn_forms import (
@@ -65,6 +65,10 @@ class Extractor(cst.CSTVisitor):
         self._narrowed: list = []  # per enclosing `if` body: (name, binding to restore) or None
         self._leaving: list[bool] = []  # per enclosing `if` body: it ends by leaving the loop
         self._gil_branch: list[bool] = []  # per enclosing `if` branch: runs only without the GIL  # calls whose result is waited for at once: `.submit(...).result()`
+        # per enclosing `except ImportError` handler: the names its try body imported, whose
+        # rebinding there (`x = None`, a stub) is the not-installed placeholder, not the value
+        self._placeholders: list[set[str]] = []
+        self._handler_imports: dict[int, set[str]] = {}
         self._outer_fors: dict[int, Optional[str]] = {}  # id(outermost CompFor) -> its comprehension, while in its iterable
 
     def pos(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -209,10 +213,27 @@ class Extractor(cst.CSTVisitor):
         if isinstance(target, cst.Name):
             self.assign_targets[id(node.value)] = target.value
 
+    def visit_Try(self, node: cst.Try) -> None:
+        imported = imported_names(node.body.body)
+        for handler in node.handlers:
+            self._handler_imports[id(handler)] = imported
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        imported = self._handler_imports.pop(id(node), set())
+        self._placeholders.append(imported if catches_import_error(node) else set())
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._placeholders.pop()
+
     def leave_Assign(self, original_node: cst.Assign) -> None:
         # Bind after the value was visited, so `x = f(x)` reads the old x.
         for t in original_node.targets:
-            self.names.bind_target(t.target, original_node.value)
+            target = t.target
+            if isinstance(target, cst.Name) and any(target.value in p for p in self._placeholders):
+                # `try: import fast / except ImportError: fast = None`: code that runs uses
+                # the module; the placeholder is what is there when it is missing
+                continue
+            self.names.bind_target(target, original_node.value)
         target = original_node.targets[0].target
         if len(original_node.targets) == 1 and isinstance(target, cst.Name) and self.names.scope.kind == "module":
             if self._gil_test(original_node.value) is False:  # `IS_FREE_THREADED = not sys._is_gil_enabled()`
