@@ -64,7 +64,10 @@ when that function is called in a loop or comprehension (directly, or one caller
 decorator's wrapper is called wherever the functions it decorates are), or when the thread
 runs a method of its own instance (`Thread(target=self.run)`) and the class is instantiated
 in a loop. Not when the function joins its thread or waits for its futures before
-returning. This is inferred from code elsewhere, so such findings are `low` confidence.
+returning. This is inferred from code elsewhere. A function called in a loop is usually a job
+dispatcher whose workers wait in ways the work estimate does not see (measured on the
+corpus), so those findings are `low` confidence; worker objects made in a loop, each running
+its own method on its own thread, are a pool of workers that run together: `medium` at most.
 
 ## Confidence
 

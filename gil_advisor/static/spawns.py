@@ -226,11 +226,8 @@ def decide_concurrency(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, e
     if not spawn.concurrent and spawn.why in ("a single thread", "a single task"):
         found = repeated_spawner(spawn)
         if found is not None:
-            spawn.concurrent, spawn.threads, spawn.why = True, found[0], found[1]
-            # Measured on benchmarks/corpus: the functions that start a thread or task per call
-            # and are called in a loop elsewhere are mostly job dispatchers whose workers wait on
-            # the network or a database in ways the work estimate does not see; say so.
-            spawn.max_confidence = "low"
+            spawn.concurrent = True
+            spawn.threads, spawn.why, spawn.max_confidence = found
 
 
 def _decide(spawn: Spawn, siblings: list[Spawn], gil_bound_threads, entry_points: set[str], full_name: str) -> None:
@@ -292,8 +289,8 @@ MAX_SPAWNER_CALLERS = 20  # calls of a spawning function looked at, per level
 SPAWNER_LEVELS = 2  # the spawning function's callers, and theirs
 
 
-def repeated_spawner(spawn: Spawn) -> Optional[tuple[str, str]]:
-    """(threads, why) when the function that starts one thread (or submits one task) per call runs
+def repeated_spawner(spawn: Spawn) -> Optional[tuple[str, str, str]]:
+    """(threads, why, the findings' confidence at most) when the function that starts one thread (or submits one task) per call runs
     again and again: it is called in a loop or comprehension (or its caller is), or the thread runs
     a method of its own instance and the class is instantiated in a loop. None otherwise, and when
     the function waits for its thread or task before returning."""
@@ -312,10 +309,15 @@ def repeated_spawner(spawn: Spawn) -> Optional[tuple[str, str]]:
         if rec.target.cls == cls_q:
             site = _instantiated_in_loop(resolver, cls_q, spawn)
             if site is not None:
-                return "one thread per instance", f"each `{where.cls}` starts its own thread, and instances are made in a loop at {site}"
+                # a pool of worker objects, each running its own method on its own thread: made
+                # in a loop, they run together (medium: the loop is in another function)
+                return "one thread per instance", f"each `{where.cls}` starts its own thread, and instances are made in a loop at {site}", "medium"
     site = _called_in_loop(resolver, full)
     if site is not None:
-        return f"one {per} per call", f"`{where.name}` starts a {per} per call and is called in a loop at {site}"
+        # Measured on benchmarks/corpus: the functions that start a thread or task per call
+        # and are called in a loop elsewhere are mostly job dispatchers whose workers wait on
+        # the network or a database in ways the work estimate does not see; say so.
+        return f"one {per} per call", f"`{where.name}` starts a {per} per call and is called in a loop at {site}", "low"
     return None
 
 
