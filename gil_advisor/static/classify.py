@@ -22,7 +22,7 @@ from gil_advisor.finding import Evidence, Location
 from gil_advisor.knowledge import PROCESS, BLOCKING, FILE, HOLDS, LIBRARY, MAYBE_IO, NEUTRAL, PYTHON, RELEASES, SYNC, WAIT, Knowledge
 from gil_advisor.static import work_model as wm
 from gil_advisor.static.resolve import FunctionHandle, Resolver
-from gil_advisor.static.refs import AttributeRef, EitherRef, InstanceRef, MethodRef, NameRef, PartialRef, PoolMethodRef, PoolRef
+from gil_advisor.static.refs import AttributeRef, EitherRef, InstanceRef, MethodRef, NameRef, ParamRef, PartialRef, PoolMethodRef, PoolRef
 from gil_advisor.static.summary import CallRec, LoopRec
 
 CPU, IO, UNKNOWN, TRIVIAL = "cpu", "io", "unknown", "trivial"
@@ -379,6 +379,14 @@ class WorkClassifier:
                 cost = Estimate(held=wm.CALL)
                 # a helper called per item: its releasing calls run on that item, not a whole input
                 cost.add(sub.estimate.per_item() if in_loop else sub.estimate)
+                passed = self._passed_and_called(handle, call, tg.handle, depth)
+                if passed is not None:
+                    replaced, e = passed
+                    cost.add(e.cost)
+                    # the helper's calls of its parameter are now seen: no longer unknown
+                    cost.unknown = max(0.0, cost.unknown - replaced * wm.UNKNOWN_CALL)
+                    if e.cost.known > sub.estimate.known:
+                        return _Effect(e.effect, call, e.what, cost, e.sub, e.paces)
                 return _Effect(sub.kind, call, tg.handle.full, cost, sub)
             name = tg.external or (ref.qualname if isinstance(ref, NameRef) else ref.name)
             known = self.knowledge.lookup(name)
@@ -404,6 +412,34 @@ class WorkClassifier:
         if isinstance(ref, (PoolMethodRef, PartialRef, PoolRef, InstanceRef)):
             return self._known(NEUTRAL, call, ref.T, in_loop)
         return _Effect(UNKNOWN, call, "a dynamic call", Estimate(unknown=wm.UNKNOWN_CALL))
+
+    def _passed_and_called(self, handle: FunctionHandle, call: CallRec, callee: FunctionHandle, depth: int) -> Optional[tuple[int, _Effect]]:
+        """`apply(format_file, path)`, `retry(fetch, url)`: a helper that calls a function it is
+        given runs, at this call, the function passed here. The helper's own summary is shared by
+        all its callers and sees only "a dynamic call"; this is the work of this call's argument
+        (at most MAX_PASSED parameters). (calls of parameters now seen, the costliest of the
+        passed functions), or None: nothing passed that can be seen."""
+        if depth + 1 >= self.max_depth:
+            return None
+        found: list[_Effect] = []
+        skip = None
+        for inner in callee.rec.calls:
+            p = inner.ref
+            if not (isinstance(p, ParamRef) and p.func == callee.full) or len(found) >= MAX_PASSED:
+                continue
+            if skip is None:
+                skip = self.resolver.implicit_args(callee.full, call.ref)
+            arg = call.kwargs.get(p.name)
+            if arg is None and 0 <= p.index - skip < len(call.args):
+                arg = call.args[p.index - skip]
+            if not isinstance(arg, (NameRef, MethodRef, PartialRef)):
+                continue
+            e = self._effect(handle, replace(call, ref=arg.inner if isinstance(arg, PartialRef) else arg), depth + 1)
+            if e.effect != UNKNOWN:
+                found.append(e)
+        if not found:
+            return None
+        return len(found), max(found, key=lambda e: e.cost.known)
 
     def _project_methods(self, handle: FunctionHandle, call: CallRec, name: str, depth: int) -> Optional[_Effect]:
         """`check.execute()` on a receiver of unknown type, where the project defines `execute`
@@ -441,6 +477,9 @@ class WorkClassifier:
     @staticmethod
     def _ev(handle: FunctionHandle, kind: str, text: str, line: int, col: int) -> Evidence:
         return Evidence(kind, text, Location(handle.summary.path, line, col + 1))
+
+
+MAX_PASSED = 3  # parameters of one helper followed to the functions a call passes for them
 
 
 def _fits(rec, call: CallRec) -> bool:
