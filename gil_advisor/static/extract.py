@@ -94,7 +94,7 @@ class Extractor(cst.CSTVisitor):
         names = self.names
         qual = names.child_qualname(node.name.value)
         line, col = self.pos(node)
-        rec = ClassRec(qualname=qual, line=line, bases=[names.ref_of(b.value) for b in node.bases], methods={})
+        rec = ClassRec(qualname=qual, line=line, bases=[names.ref_of(_generic_origin(b.value)) for b in node.bases], methods={})
         self.summary.classes[qual] = rec
         if names.scope.kind != "module":
             names.bind(node.name.value, NameRef(names.full(qual), is_class=True))
@@ -725,3 +725,10 @@ def _ends_by_leaving(block: cst.BaseSuite) -> bool:
     else:
         return False
     return bool(smalls) and isinstance(smalls[-1], (cst.Break, cst.Return, cst.Raise))
+
+
+def _generic_origin(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`VariableRenderer["Graph"]`, `Base[T]` as a base: the class is `VariableRenderer`."""
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    return node
