@@ -122,7 +122,7 @@ class WorkClassifier:
         self._cache: dict[str, WorkSummary] = {}
         self._active: set[str] = set()
         self._truncated = False
-        self._maybe_io_names = frozenset(p[1:] for p, effect, _ in knowledge.entries if effect == MAYBE_IO and p.startswith(".")) - wm.SHAPED_METHODS
+        self._guessing = False  # inside a guess from a method's name: no guess within it
 
     def classify(self, handle: FunctionHandle, depth: int = 0) -> WorkSummary:
         key = handle.full
@@ -365,29 +365,19 @@ class WorkClassifier:
             return _Effect(main.effect, call, main.what, total, main.sub, any(p.paces for p in parts), any(p.recursive for p in parts))
         if isinstance(ref, (NameRef, MethodRef)):
             targets = self.resolver.target(ref)
+            own = [tg for tg in targets if tg.handle is not None]
+            if len(own) > 1:
+                # an abstract method's overrides, a dispatcher's registered implementations: any
+                # of them may run here, each as likely: their average, the costliest naming it
+                parts = [self._target_effect(handle, call, tg, depth) for tg in own]
+                total = Estimate()
+                for p in parts:
+                    total.add(p.cost, 1.0 / len(parts))
+                main = max(parts, key=lambda p: p.cost.known)
+                return _Effect(main.effect, call, main.what, total, main.sub, main.paces, main.recursive)
             tg = targets[0]
             if tg.handle is not None:
-                if tg.handle.full == handle.full or tg.handle.full in self._active:
-                    return _Effect(CPU, call, tg.handle.full, Estimate(held=wm.RECURSIVE_CALL), recursive=True)
-                known = self._library_knowledge(tg.handle)
-                if known is not None:
-                    return self._known(known, call, tg.handle.full, in_loop)
-                if depth >= self.max_depth:
-                    self._truncated = True
-                    return _Effect(UNKNOWN, call, tg.handle.full, Estimate(unknown=wm.UNKNOWN_CALL))
-                sub = self.classify(tg.handle, depth + 1)
-                cost = Estimate(held=wm.CALL)
-                # a helper called per item: its releasing calls run on that item, not a whole input
-                cost.add(sub.estimate.per_item() if in_loop else sub.estimate)
-                passed = self._passed_and_called(handle, call, tg.handle, depth)
-                if passed is not None:
-                    replaced, e = passed
-                    cost.add(e.cost)
-                    # the helper's calls of its parameter are now seen: no longer unknown
-                    cost.unknown = max(0.0, cost.unknown - replaced * wm.UNKNOWN_CALL)
-                    if e.cost.known > sub.estimate.known:
-                        return _Effect(e.effect, call, e.what, cost, e.sub, e.paces)
-                return _Effect(sub.kind, call, tg.handle.full, cost, sub)
+                return self._target_effect(handle, call, tg, depth)
             name = tg.external or (ref.qualname if isinstance(ref, NameRef) else ref.name)
             known = self.knowledge.lookup(name)
             if known is None and isinstance(ref, MethodRef):
@@ -405,13 +395,43 @@ class WorkClassifier:
             if known is not None:
                 return self._known(known[0], call, what, in_loop)
             # A value made in this function (a list, a str) runs interpreter work; an object
-            # handed in from outside may be a client of anything: not evidence.
+            # handed in from outside may be a client of anything: not evidence, unless the
+            # project itself defines a method of that name that the call fits (`doc.load()`,
+            # `run.process(until=stage)`), and only a few: then most likely one of those.
             if ref.outside:
+                own = self._project_methods(handle, call, ref.name, depth, at_most=MAX_GUESSED)
+                if own is not None:
+                    return own
                 return _Effect(UNKNOWN, call, what, Estimate(unknown=wm.UNKNOWN_CALL))
             return self._known(PYTHON, call, what, in_loop)
         if isinstance(ref, (PoolMethodRef, PartialRef, PoolRef, InstanceRef)):
             return self._known(NEUTRAL, call, ref.T, in_loop)
         return _Effect(UNKNOWN, call, "a dynamic call", Estimate(unknown=wm.UNKNOWN_CALL))
+
+    def _target_effect(self, handle: FunctionHandle, call: CallRec, tg, depth: int) -> _Effect:
+        """A call of one of the project's functions: its own estimate, per item in a loop."""
+        in_loop = call.loop >= 0
+        if tg.handle.full == handle.full or tg.handle.full in self._active:
+            return _Effect(CPU, call, tg.handle.full, Estimate(held=wm.RECURSIVE_CALL), recursive=True)
+        known = self._library_knowledge(tg.handle)
+        if known is not None:
+            return self._known(known, call, tg.handle.full, in_loop)
+        if depth >= self.max_depth:
+            self._truncated = True
+            return _Effect(UNKNOWN, call, tg.handle.full, Estimate(unknown=wm.UNKNOWN_CALL))
+        sub = self.classify(tg.handle, depth + 1)
+        cost = Estimate(held=wm.CALL)
+        # a helper called per item: its releasing calls run on that item, not a whole input
+        cost.add(sub.estimate.per_item() if in_loop else sub.estimate)
+        passed = self._passed_and_called(handle, call, tg.handle, depth)
+        if passed is not None:
+            replaced, e = passed
+            cost.add(e.cost)
+            # the helper's calls of its parameter are now seen: no longer unknown
+            cost.unknown = max(0.0, cost.unknown - replaced * wm.UNKNOWN_CALL)
+            if e.cost.known > sub.estimate.known:
+                return _Effect(e.effect, call, e.what, cost, e.sub, e.paces)
+        return _Effect(sub.kind, call, tg.handle.full, cost, sub)
 
     def _passed_and_called(self, handle: FunctionHandle, call: CallRec, callee: FunctionHandle, depth: int) -> Optional[tuple[int, _Effect]]:
         """`apply(format_file, path)`, `retry(fetch, url)`: a helper that calls a function it is
@@ -441,24 +461,39 @@ class WorkClassifier:
             return None
         return len(found), max(found, key=lambda e: e.cost.known)
 
-    def _project_methods(self, handle: FunctionHandle, call: CallRec, name: str, depth: int) -> Optional[_Effect]:
+    def _project_methods(self, handle: FunctionHandle, call: CallRec, name: str, depth: int, at_most: int = 0) -> Optional[_Effect]:
         """`check.execute()` on a receiver of unknown type, where the project defines `execute`
         methods that such a call fits (its arguments fill their parameters): most likely one of
         them, not a DB cursor or a socket. Costed as their average, each being as likely, plus an
-        unknown call's weight for the guess; the costliest names it. None: the table decides."""
+        unknown call's weight for the guess; the costliest names it. `at_most`: no guess when more
+        of them fit. None: the table decides."""
         if depth >= self.max_depth:
             return None
-        impls = [h for h in self.resolver.project_methods_named(name, self._maybe_io_names)
+        impls = [h for h in self.resolver.project_methods_named(name)
                  if h.full != handle.full and h.full not in self._active and _fits(h.rec, call)]
-        if not impls:
+        if not impls or (at_most and len(impls) > at_most):
             return None
-        subs = [self.classify(h, depth + 1) for h in impls]
+        if at_most and self._guessing:
+            # guesses compound: what a guessed method calls on unknown receivers stays unknown
+            # (and the summaries made meanwhile are not reused where a guess is allowed)
+            self._truncated = True
+            return None
+        outer, self._guessing = self._guessing, self._guessing or bool(at_most)
+        try:
+            subs = [self.classify(h, depth + 1) for h in impls]
+        finally:
+            self._guessing = outer
         in_loop = call.loop >= 0
         cost = Estimate(held=wm.CALL, unknown=wm.UNKNOWN_CALL)
         for sub in subs:
             cost.add(sub.estimate.per_item() if in_loop else sub.estimate, 1.0 / len(subs))
         main = max(range(len(subs)), key=lambda i: subs[i].estimate.known)
-        return _Effect(subs[main].kind, call, impls[main].full, cost, subs[main])
+        what = impls[main].full
+        if at_most:
+            # a guess from the name alone weighs, for the confidence, as much as what it brings
+            cost.unknown += cost.held
+            what = f"`.{name}()`, most likely {what}"
+        return _Effect(subs[main].kind, call, what, cost, subs[main])
 
     def _known(self, effect: str, call: CallRec, what: str, in_loop: bool) -> _Effect:
         cost, paces = _known_cost(effect, in_loop, what)
@@ -479,6 +514,10 @@ class WorkClassifier:
         return Evidence(kind, text, Location(handle.summary.path, line, col + 1))
 
 
+# `x.name()` on a receiver of unknown type, for a name the knowledge table does not know: taken
+# for the project's own methods of that name only when there are this few (a name many classes
+# define, `run`, `update`, says little about which one this is)
+MAX_GUESSED = 2
 MAX_PASSED = 3  # parameters of one helper followed to the functions a call passes for them
 
 

@@ -20,6 +20,7 @@ MAX_OVERRIDES = 8  # implementations of an abstract method taken as what it runs
 MAX_SUBCLASS_LEVELS = 3  # generations of subclasses read to find them
 # A function these make dispatches on its arguments' types to the implementations registered
 # with `@f.register`: those are what run.
+DEF_NAME = re.compile(rb"\bdef\s+(\w+)\s*\(")
 DISPATCH_DECORATORS = frozenset({"functools.singledispatch", "multimethod.multimethod", "multimethod.multidispatch"})
 
 
@@ -430,15 +431,14 @@ class Resolver:
         self._concrete[key] = found[:MAX_OVERRIDES]
         return self._concrete[key]
 
-    def project_methods_named(self, name: str, among: frozenset = frozenset()) -> list[FunctionHandle]:
+    def project_methods_named(self, name: str) -> list[FunctionHandle]:
         """The project's own instance methods called `name` (not an installed library's; not
         static or class methods, which are called through the class), abstract ones left out,
-        at most MAX_OVERRIDES: what `x.execute()` on a receiver of unknown type may run.
-        `among`: the other names that will be asked for; one read of the files finds them all."""
+        at most MAX_OVERRIDES: what `x.execute()` on a receiver of unknown type may run."""
         if name in self._named:
             return self._named[name]
         if self._defines is None:
-            self._defines = self._modules_defining(among | {name})
+            self._defines = self._modules_defining()
         found: list[FunctionHandle] = []
         for module in self._defines.get(name, ()):
             summary = self.project.summary(module)
@@ -457,11 +457,9 @@ class Resolver:
         self._named[name] = found[:MAX_OVERRIDES]
         return self._named[name]
 
-    def _modules_defining(self, names: frozenset) -> dict[str, list[str]]:
-        """For each name, the project's modules (not libraries) with a `def name(` in them."""
-        if not names:
-            return {}
-        pattern = re.compile(rb"\bdef\s+(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
+    def _modules_defining(self) -> dict[str, list[str]]:
+        """For each name a method or function is defined with, the project's modules (not
+        libraries) with a `def name(` in them: one read of the files answers every name."""
         self.project.discover_roots()
         out: dict[str, list[str]] = {}
         for module, src in list(self.project.files.items()):
@@ -470,7 +468,7 @@ class Resolver:
             data = self.project.read_source(src.path)
             if data is None:
                 continue
-            for hit in {m.group(1).decode() for m in pattern.finditer(data)}:
+            for hit in {m.group(1).decode() for m in DEF_NAME.finditer(data)}:
                 out.setdefault(hit, []).append(module)
         return out
 
