@@ -281,7 +281,7 @@ class Bindings:
                 return cls.attrs[attr]
             return MethodRef(base.cls, attr)
         if isinstance(base, InstanceRef):
-            return MethodRef(base.cls, attr)
+            return MethodRef(base.cls, attr, base.declared)
         if isinstance(base, PoolRef):
             return PoolMethodRef(base, attr)
         if isinstance(base, EitherRef):
@@ -292,7 +292,7 @@ class Bindings:
             return AttributeRef(attr, outside=True)
         if isinstance(base, ParamRef) and (base.func, base.name) in self.param_types:
             # an annotated parameter: the linker finds the method in the class (or a subclass)
-            return MethodRef(self.param_types[base.func, base.name], attr)
+            return MethodRef(self.param_types[base.func, base.name], attr, declared=True)
         if isinstance(base, (ParamRef, UnknownRef, AttributeRef, MethodRef, ResultRef)):
             # a parameter, an unresolvable global, or an attribute of one: made elsewhere
             return AttributeRef(attr, outside=True)

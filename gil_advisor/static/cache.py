@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # only plain data from this cache (its closure's imports, its stored findings), and those 18
 # dataclasses are a tenth of its start-up.
 
-FORMAT = 10  # bumped whenever the serialised ModuleSummary changes
+FORMAT = 11  # bumped whenever the serialised ModuleSummary changes
 
 
 # What each kind of ref must hold (summary.py lists the kinds). A ref of a kind not listed

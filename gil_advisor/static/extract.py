@@ -175,7 +175,7 @@ class Extractor(cst.CSTVisitor):
             # `def pool(self) -> ThreadPoolExecutor:`: the annotation says what comes back
             annotated = names.annotation_ref(node.returns.annotation)
             if isinstance(annotated, NameRef):
-                rec.returns.append(InstanceRef(annotated.qualname))
+                rec.returns.append(InstanceRef(annotated.qualname, declared=True))
         annotations = {p.name.value: p.annotation for p in (*node.params.posonly_params, *node.params.params)}
         for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
             if p.default is not None:
@@ -249,7 +249,7 @@ class Extractor(cst.CSTVisitor):
             # `ev: Evaluator = pop.evaluator`: what we cannot see has the project class it is annotated with
             cls = names.project_class_name(original_node.annotation.annotation)
             if cls is not None:
-                names.bind(target.value, InstanceRef(cls))
+                names.bind(target.value, InstanceRef(cls, declared=True))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):
@@ -389,7 +389,7 @@ class Extractor(cst.CSTVisitor):
             return None
         bindings = self.names.scope.bindings
         old = bindings.get(subject.value)
-        bindings[subject.value] = InstanceRef(q)
+        bindings[subject.value] = InstanceRef(q, declared=True)
         return subject.value, old
 
     def leave_If(self, original_node: cst.If) -> None:

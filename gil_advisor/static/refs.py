@@ -47,6 +47,9 @@ class MethodRef(_RefBase):
     T: ClassVar[str] = "method"
     cls: str
     name: str
+    # the class is the receiver's declared type (an annotation, an isinstance test), not the one
+    # it was made with: a subclass's override may be what runs
+    declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class InstanceRef(_RefBase):
 
     T: ClassVar[str] = "inst"
     cls: str
+    declared: bool = False  # as MethodRef.declared
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,7 @@ def ref_from_json(d: dict[str, Any]) -> Ref:
     if t == "name":
         return NameRef(_str(d["q"]), d.get("kind") == "class")
     if t == "method":
-        return MethodRef(_str(d["cls"]), _str(d["name"]))
+        return MethodRef(_str(d["cls"]), _str(d["name"]), d.get("declared") is True)
     if t == "meth":
         return AttributeRef(_str(d["name"]), d.get("recv") == "outside")
     if t == "partial":
@@ -189,7 +193,7 @@ def ref_from_json(d: dict[str, Any]) -> Ref:
             raise ValueError("poolmeth of a non-pool")
         return PoolMethodRef(pool, _str(d["name"]))
     if t == "inst":
-        return InstanceRef(_str(d["cls"]))
+        return InstanceRef(_str(d["cls"]), d.get("declared") is True)
     if t == "result":
         return ResultRef(ref_from_json(d["of"]))
     if t == "self":

@@ -313,6 +313,13 @@ class Resolver:
                 if not overrides:
                     return [Target(form="unknown")]
                 return [Target(handle=h, form="method", bound_to=ref.cls, via=[f"an override of {handle.full}"]) for h in overrides]
+            if handle is not None and ref.declared and self.cls(ref.cls) is not None:
+                # `ev: Evaluator` or `isinstance(ev, Evaluator)`: an instance of a subclass is as
+                # likely, and one that overrides the method runs its own
+                impls = [handle] + [h for h in self.concrete_methods(ref.cls, ref.name) if h != handle]
+                if len(impls) > 1:
+                    return [Target(handle=h, form="method", bound_to=ref.cls, via=[] if h == handle else [f"an override of {handle.full}"])
+                            for h in impls[:MAX_OVERRIDES]]
             if handle is not None:
                 return [Target(handle=handle, form="method", bound_to=ref.cls)]
             return [Target(external=f"{self._external_name(ref.cls)}.{ref.name}", form="external")]
