@@ -68,10 +68,8 @@ def _is(value: Any, types) -> bool:
 
 def validate_ref(ref: Any, depth: int = 0) -> None:
     if not isinstance(ref, dict):
-        from gil_advisor.static.refs import _RefBase
-
         # built by refs.ref_from_json, which checks every field of its kind as it goes
-        _require(isinstance(ref, _RefBase), "ref")
+        _require(isinstance(ref, _ref_base()), "ref")
         return
     _require(depth < MAX_REF_NESTING, "ref")
     spec = REF_FIELDS.get(ref.get("t"))
@@ -85,6 +83,19 @@ def validate_ref(ref: Any, depth: int = 0) -> None:
     for key, kinds in OPTIONAL_REF_FIELDS.items():
         if key in ref:
             _require(_is(ref[key], kinds), f"ref {ref.get('t')}.{key}")
+
+
+_REF_BASE: Optional[type] = None
+
+
+def _ref_base() -> type:
+    """refs._RefBase, imported on first use: trace's warm start reads no summary."""
+    global _REF_BASE
+    if _REF_BASE is None:
+        from gil_advisor.static.refs import _RefBase
+
+        _REF_BASE = _RefBase
+    return _REF_BASE
 
 
 def _strings(values: Any) -> bool:

@@ -21,6 +21,9 @@ MAX_SUBCLASS_LEVELS = 3  # generations of subclasses read to find them
 # A function these make dispatches on its arguments' types to the implementations registered
 # with `@f.register`: those are what run.
 DEF_NAME = re.compile(rb"\bdef\s+(\w+)\s*\(")
+CLASS_BASES = re.compile(rb"class\s+\w+\s*\(([^)]*)")
+WORD = re.compile(rb"\w+")
+MAX_MRO_DEPTH = 10
 DISPATCH_DECORATORS = frozenset({"functools.singledispatch", "multimethod.multimethod", "multimethod.multidispatch"})
 
 
@@ -61,6 +64,9 @@ class Resolver:
         self._canonical: dict[str, tuple[Optional[ModuleSummary], str]] = {}
         self._named: dict[str, list[FunctionHandle]] = {}
         self._defines: Optional[dict[str, list[str]]] = None  # method name -> modules defining it
+        self._base_words_index: dict[str, list[str]] = {}  # a word in a class's bases -> modules
+        self._base_words_seen: set[str] = set()
+        self._base_words_files = -1
 
     # ----- names ---------------------------------------------------------------------
     def canonical(self, qualified: str) -> tuple[Optional[ModuleSummary], str]:
@@ -170,7 +176,7 @@ class Resolver:
 
     def mro(self, qualified: str, depth: int = 0) -> Iterator[tuple[ModuleSummary, ClassRec]]:
         found = self.cls(qualified)
-        if found is None or depth > 10:
+        if found is None or depth > MAX_MRO_DEPTH:
             return
         yield found
         for base in found[1].bases:
@@ -184,12 +190,33 @@ class Resolver:
         return None
 
     def _loaded_subclasses(self, cls_q: str) -> Iterator[str]:
-        """Full names of the loaded classes that have `cls_q` in their MRO (not itself)."""
-        for summary in list(self.project.loaded()):
-            for crec in summary.classes.values():
-                full = self.full(summary, crec.qualname)
-                if full != cls_q and any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
-                    yield full
+        """Full names of the loaded classes that have `cls_q` in their MRO (not itself), in the
+        order their modules were loaded. Candidates come, generation by generation, from the
+        index of loaded classes by their bases' last names; each one's MRO confirms it."""
+        found: dict[str, tuple[ModuleSummary, ClassRec]] = {}
+        shorts, asked = [cls_q.rsplit(".", 1)[-1]], set()
+        for _ in range(MAX_MRO_DEPTH):
+            below = []
+            for short in shorts:
+                if short in asked:
+                    continue
+                asked.add(short)
+                for summary, crec in self.project.loaded_classes_with_base(short):
+                    full = self.full(summary, crec.qualname)
+                    if full == cls_q or full in found:
+                        continue
+                    if any(self.full(s, c.qualname) == cls_q for s, c in self.mro(full)):
+                        found[full] = (summary, crec)
+                        below.append(crec.qualname.rsplit(".", 1)[-1])
+            if not below:
+                break
+            shorts = below
+        if len(found) > 1:
+            position = {module: i for i, module in enumerate(self.project.summaries)}
+            order = {full: (position.get(sm.module, -1), list(sm.classes).index(c.qualname)) for full, (sm, c) in found.items()}
+            yield from sorted(found, key=order.__getitem__)
+        else:
+            yield from found
 
     def method_in_subclasses(self, cls_q: str, name: str) -> Optional[FunctionHandle]:
         """`self.invoke()` in a mixin: the method as a loaded subclass of `cls_q` has it."""
@@ -242,12 +269,7 @@ class Resolver:
         for _ in range(MAX_SUBCLASS_LEVELS):  # read the modules of each generation of subclasses
             for base in short:
                 self._load_subclass_modules(base)
-            below = {
-                crec.qualname.rsplit(".", 1)[-1]
-                for summary in list(self.project.loaded())
-                for crec in summary.classes.values()
-                if any(isinstance(b, NameRef) and b.qualname.rsplit(".", 1)[-1] in short for b in crec.bases)
-            }
+            below = {crec.qualname.rsplit(".", 1)[-1] for base in short for _, crec in self.project.loaded_classes_with_base(base)}
             if below <= short:
                 break
             short |= below
@@ -399,15 +421,27 @@ class Resolver:
         if base in self._mentioned:
             return
         self._mentioned.add(base)
-        pattern = re.compile(rb"class\s+\w+\s*\([^)]*\b" + re.escape(base.encode()) + rb"\b")
-        word = base
-        self.project.discover_roots()
-        for module, src in list(self.project.files.items()):
-            if module in self.project.summaries or self.project.is_library(module):
-                continue
-            data = self.project.read_source(src.path)
-            if data is not None and word.encode() in data and pattern.search(data):
+        for module in self._base_words().get(base, ()):
+            if module not in self.project.summaries:
                 self.project.summary(module)
+
+    def _base_words(self) -> dict[str, list[str]]:
+        """For each word in the base list of a `class` statement, the project's modules (not
+        libraries) that have one: each file is read once, for every base asked about."""
+        self.project.discover_roots()
+        if len(self.project.files) != self._base_words_files:
+            for module, src in list(self.project.files.items()):
+                if module in self._base_words_seen or self.project.is_library(module):
+                    continue
+                self._base_words_seen.add(module)
+                data = self.project.read_source(src.path)
+                if data is None:
+                    continue
+                words = {w for m in CLASS_BASES.finditer(data) for w in WORD.findall(m.group(1))}
+                for w in words:
+                    self._base_words_index.setdefault(w.decode(), []).append(module)
+            self._base_words_files = len(self.project.files)
+        return self._base_words_index
 
     def registered_implementations(self, handle: FunctionHandle) -> list[FunctionHandle]:
         """The functions of the project decorated `@<handle>.register`, at most MAX_OVERRIDES."""
@@ -475,8 +509,8 @@ class Resolver:
             data = self.project.read_source(src.path)
             if data is None:
                 continue
-            for hit in {m.group(1).decode() for m in DEF_NAME.finditer(data)}:
-                out.setdefault(hit, []).append(module)
+            for hit in set(DEF_NAME.findall(data)):
+                out.setdefault(hit.decode(), []).append(module)
         return out
 
     def callers(self, func_q: str) -> list[tuple[ModuleSummary, CallRec]]:
