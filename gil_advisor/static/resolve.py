@@ -18,12 +18,14 @@ MAX_ALIAS_HOPS = 8
 MAX_PARAM_CALLERS = 20
 MAX_OVERRIDES = 8  # implementations of an abstract method taken as what it runs
 MAX_SUBCLASS_LEVELS = 3  # generations of subclasses read to find them
-# A function these make dispatches on its arguments' types to the implementations registered
-# with `@f.register`: those are what run.
+MAX_MRO_DEPTH = 10  # bases followed up (and generations of subclasses down) from a class
+# Two indexes, each built in one pass over the project's files (read_source keeps the bytes):
+# every `def name(`, and every word in a class statement's bases.
 DEF_NAME = re.compile(rb"\bdef\s+(\w+)\s*\(")
 CLASS_BASES = re.compile(rb"class\s+\w+\s*\(([^)]*)")
 WORD = re.compile(rb"\w+")
-MAX_MRO_DEPTH = 10
+# A function these make dispatches on its arguments' types to the implementations registered
+# with `@f.register`: those are what run.
 DISPATCH_DECORATORS = frozenset({"functools.singledispatch", "multimethod.multimethod", "multimethod.multidispatch"})
 
 
